@@ -1,0 +1,312 @@
+"""The design model: cell graphs and block stacks as plain dataclasses.
+
+Pure Python (no torch).  Views subscribe to changes through ``Design.subscribe``;
+every mutation goes through a mutator method that notifies subscribers.
+
+Cell node numbering follows DARTS: ids ``0 .. n_inputs-1`` are the cell inputs,
+intermediate nodes have ids ``>= n_inputs``.  Edges point from a source node to
+the target node whose sum they feed.  Intermediate nodes may be listed in any
+order; builders evaluate them in topological order (the validator rejects cycles).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CellStyle = Literal["darts", "nb201"]
+BlockType = Literal["ds", "ir"]
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Edge:
+    """One operation applied to ``source`` whose result is summed into ``target``."""
+
+    source: int
+    target: int
+    op: str
+
+
+@dataclass
+class Cell:
+    """A DAG of operations: inputs, intermediate nodes, and the concatenated output."""
+
+    n_inputs: int = 2
+    nodes: list[int] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    concat: list[int] = field(default_factory=list)
+    positions: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def inputs_of(self, node: int) -> list[Edge]:
+        """Edges feeding ``node``, in insertion order."""
+        return [e for e in self.edges if e.target == node]
+
+    def all_ids(self) -> list[int]:
+        return list(range(self.n_inputs)) + list(self.nodes)
+
+    def topological_nodes(self) -> list[int]:
+        """Intermediate nodes in an order where every source comes first.
+
+        Raises ValueError on a cycle (the validator reports it with locations).
+        """
+        pending = list(self.nodes)
+        done = set(range(self.n_inputs))
+        order: list[int] = []
+        while pending:
+            ready = [n for n in pending if all(e.source in done for e in self.inputs_of(n))]
+            if not ready:
+                raise ValueError(f"cycle or missing input among nodes {pending}")
+            for n in ready:
+                order.append(n)
+                done.add(n)
+                pending.remove(n)
+        return order
+
+
+@dataclass
+class CellMacro:
+    """The network around the cells.
+
+    ``style="darts"``: DARTS CIFAR skeleton; ``layers`` is the total number of cells,
+    reductions at ``reductions`` (default ``layers//3`` and ``2*layers//3``).
+    ``style="nb201"``: NAS-Bench-201 skeleton; ``layers`` is cells *per stage*
+    (3 stages, residual reduction blocks between them).
+    """
+
+    style: CellStyle = "darts"
+    channels: int = 36
+    layers: int = 20
+    stem_multiplier: int = 3
+    reductions: list[int] | None = None
+    auxiliary: bool = False
+    auxiliary_weight: float = 0.4
+    drop_path: float = 0.2
+    input_shape: tuple[int, int, int] = (3, 32, 32)
+    classes: int = 10
+
+    def reduction_positions(self) -> list[int]:
+        if self.style == "nb201":
+            return []
+        if self.reductions is not None:
+            return list(self.reductions)
+        return [self.layers // 3, 2 * self.layers // 3]
+
+
+@dataclass
+class Stage:
+    """One stage of a block stack (timm-style block string fields)."""
+
+    block: BlockType = "ir"
+    repeats: int = 1
+    kernel: int = 3
+    stride: int = 1
+    expansion: float = 6
+    channels: int = 16
+    se: float = 0.25
+    act: str = "silu"
+
+
+@dataclass
+class ChangeEvent:
+    """What changed: ``kind`` names the mutator, ``detail`` its arguments."""
+
+    kind: str
+    detail: dict[str, Any]
+
+
+class _Observable:
+    """Change notifications for views (never the source of truth)."""
+
+    def _listeners(self) -> list[Callable[[ChangeEvent], None]]:
+        if "_subs" not in self.__dict__:
+            self.__dict__["_subs"] = []
+        return self.__dict__["_subs"]
+
+    def subscribe(self, fn: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        """Call ``fn(event)`` after each mutation; returns an unsubscribe function."""
+        subs = self._listeners()
+        subs.append(fn)
+        return lambda: subs.remove(fn) if fn in subs else None
+
+    def _notify(self, kind: str, **detail: Any) -> None:
+        event = ChangeEvent(kind, detail)
+        for fn in list(self._listeners()):
+            fn(event)
+
+
+@dataclass(eq=False)
+class CellDesign(_Observable):
+    """A cell network: normal cell, reduction cell (DARTS style) and macro settings."""
+
+    name: str = "cell"
+    normal: Cell = field(default_factory=Cell)
+    reduce: Cell | None = None
+    macro: CellMacro = field(default_factory=CellMacro)
+    kind: str = field(default="cell", init=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CellDesign):
+            return NotImplemented
+        return (self.name, self.normal, self.reduce, self.macro) == (
+            other.name, other.normal, other.reduce, other.macro)
+
+    def cell(self, which: str) -> Cell:
+        """``"normal"`` or ``"reduce"``."""
+        c = self.normal if which == "normal" else self.reduce
+        if c is None:
+            raise KeyError(f"design has no {which} cell")
+        return c
+
+    def cells(self) -> dict[str, Cell]:
+        out = {"normal": self.normal}
+        if self.reduce is not None:
+            out["reduce"] = self.reduce
+        return out
+
+    # -- mutators (the only way views change a design) ------------------------
+    def add_node(self, which: str, node_id: int | None = None,
+                 position: tuple[float, float] | None = None) -> int:
+        c = self.cell(which)
+        if node_id is None:
+            node_id = max(c.all_ids()) + 1
+        if node_id in c.all_ids():
+            raise ValueError(f"{which} cell: node {node_id} already exists")
+        c.nodes.append(node_id)
+        if position is not None:
+            c.positions[node_id] = position
+        self._notify("add_node", cell=which, node=node_id)
+        return node_id
+
+    def remove_node(self, which: str, node_id: int) -> None:
+        """Removes the node only; callers remove its edges first (compound command)."""
+        c = self.cell(which)
+        if any(e.source == node_id or e.target == node_id for e in c.edges):
+            raise ValueError(f"{which} cell: node {node_id} still has edges")
+        c.nodes.remove(node_id)
+        c.positions.pop(node_id, None)
+        if node_id in c.concat:
+            c.concat.remove(node_id)
+        self._notify("remove_node", cell=which, node=node_id)
+
+    def add_edge(self, which: str, source: int, target: int, op: str,
+                 index: int | None = None) -> int:
+        c = self.cell(which)
+        edge = Edge(source, target, op)
+        if index is None:
+            index = len(c.edges)
+        c.edges.insert(index, edge)
+        self._notify("add_edge", cell=which, index=index)
+        return index
+
+    def remove_edge(self, which: str, index: int) -> Edge:
+        c = self.cell(which)
+        edge = c.edges.pop(index)
+        self._notify("remove_edge", cell=which, index=index)
+        return edge
+
+    def set_edge_op(self, which: str, index: int, op: str) -> str:
+        c = self.cell(which)
+        old = c.edges[index].op
+        c.edges[index].op = op
+        self._notify("set_edge_op", cell=which, index=index)
+        return old
+
+    def set_concat(self, which: str, concat: list[int]) -> list[int]:
+        c = self.cell(which)
+        old = list(c.concat)
+        c.concat = list(concat)
+        self._notify("set_concat", cell=which)
+        return old
+
+    def set_position(self, which: str, node_id: int, pos: tuple[float, float] | None) -> None:
+        c = self.cell(which)
+        if pos is None:
+            c.positions.pop(node_id, None)
+        else:
+            c.positions[node_id] = (float(pos[0]), float(pos[1]))
+        self._notify("set_position", cell=which, node=node_id)
+
+    def set_macro(self, **fields: Any) -> dict[str, Any]:
+        old = {k: getattr(self.macro, k) for k in fields}
+        for k, v in fields.items():
+            if not hasattr(self.macro, k):
+                raise AttributeError(f"macro has no field {k!r}")
+            setattr(self.macro, k, v)
+        self._notify("set_macro", fields=list(fields))
+        return old
+
+    def copy(self) -> CellDesign:
+        return CellDesign(copy.deepcopy(self.name), copy.deepcopy(self.normal),
+                          copy.deepcopy(self.reduce), copy.deepcopy(self.macro))
+
+
+@dataclass(eq=False)
+class BlockStack(_Observable):
+    """An EfficientNet/MobileNet-style network: stem, stages of blocks, head."""
+
+    name: str = "stack"
+    stages: list[Stage] = field(default_factory=list)
+    stem_channels: int = 32
+    head_channels: int = 1280
+    width_mult: float = 1.0
+    depth_mult: float = 1.0
+    resolution: int = 224
+    dropout: float = 0.2
+    stochastic_depth: float = 0.2
+    act: str = "silu"
+    in_channels: int = 3
+    classes: int = 1000
+    head_scales_with_width: bool = True
+    kind: str = field(default="stack", init=False)
+
+    _FIELDS = ("name", "stages", "stem_channels", "head_channels", "width_mult", "depth_mult",
+               "resolution", "dropout", "stochastic_depth", "act", "in_channels", "classes",
+               "head_scales_with_width")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BlockStack):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    # -- mutators --------------------------------------------------------------
+    def insert_stage(self, index: int, stage: Stage) -> None:
+        self.stages.insert(index, stage)
+        self._notify("insert_stage", index=index)
+
+    def remove_stage(self, index: int) -> Stage:
+        stage = self.stages.pop(index)
+        self._notify("remove_stage", index=index)
+        return stage
+
+    def move_stage(self, src: int, dst: int) -> None:
+        stage = self.stages.pop(src)
+        self.stages.insert(dst, stage)
+        self._notify("move_stage", src=src, dst=dst)
+
+    def set_stage(self, index: int, **fields: Any) -> dict[str, Any]:
+        stage = self.stages[index]
+        old = {k: getattr(stage, k) for k in fields}
+        for k, v in fields.items():
+            if not hasattr(stage, k):
+                raise AttributeError(f"stage has no field {k!r}")
+            setattr(stage, k, v)
+        self._notify("set_stage", index=index, fields=list(fields))
+        return old
+
+    def set_fields(self, **fields: Any) -> dict[str, Any]:
+        old = {k: getattr(self, k) for k in fields}
+        for k, v in fields.items():
+            if k not in self._FIELDS or k == "stages":
+                raise AttributeError(f"block stack has no settable field {k!r}")
+            setattr(self, k, v)
+        self._notify("set_fields", fields=list(fields))
+        return old
+
+    def copy(self) -> BlockStack:
+        return BlockStack(**{f: copy.deepcopy(getattr(self, f)) for f in self._FIELDS})
+
+
+Design = CellDesign | BlockStack
