@@ -1,0 +1,28 @@
+"""The SQLite experiment store (see ``engine.store.store`` for the threading model)."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.store.environment import capture_environment
+from engine.store.store import EPOCH_METRICS, FINAL_STATUSES, STATUSES, Store, StoreError
+
+__all__ = ["EPOCH_METRICS", "FINAL_STATUSES", "STATUSES", "Store", "StoreError",
+           "add_db_argument", "capture_environment", "open_store"]
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH`` on a subcommand, without clobbering the global ``nas-studio --db``."""
+    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="experiment database (default: the user data directory)")
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """The store named by ``args.db`` (default path when unset); a ``StoreError``
+    becomes ``engine.cli.CliError`` (exit 2)."""
+    from engine.cli import CliError
+
+    try:
+        return Store(getattr(args, "db", None))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc

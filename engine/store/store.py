@@ -1,0 +1,575 @@
+"""The SQLite experiment store: designs, experiments, runs, epochs, trials, artifacts.
+
+Threading model (one writer, many readers):
+
+* Every write goes through one dedicated writer thread that owns the only write
+  connection (``engine.store.writer.Writer``).  A write method queues a function and
+  blocks until the writer has committed it; an exception raised while writing is
+  re-raised in the calling thread.  So any thread may write: the GUI's ``QThread``
+  worker, a search's process-pool callback, the main thread.
+* Reads use one connection per thread (``threading.local``), opened on first use.
+  They run outside any transaction, so a read sees every write committed before it
+  (a write method returns only after its commit).
+* ``close()`` waits for queued writes, stops the writer and closes the connections.
+
+The file is in WAL mode, so readers never block the writer.  The schema is built by
+numbered migrations (``engine.store.migrations``) recorded in ``_migrations``.  JSON
+goes into TEXT columns and timestamps are ISO-8601 UTC text, so ``sqlite-utils`` and
+any SQLite client can read the file.  A file that is not a SQLite database (or a
+SQLite database of another application) is refused with ``StoreError`` and left
+untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from engine.store import codec
+from engine.store.designs import design_from_dict, design_hash, design_to_dict
+from engine.store.environment import capture_environment
+from engine.store.migrations import MIGRATIONS, Migration
+from engine.store.processes import pid_alive
+from engine.store.writer import Writer, WriterClosed
+
+T = TypeVar("T")
+
+STATUSES = ("running", "finished", "failed", "cancelled", "interrupted", "rejected")
+FINAL_STATUSES = frozenset(STATUSES) - {"running"}
+EPOCH_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+RUN_FIELDS = ("experiment_id", "design_hash", "parent_id", "kind", "status", "recipe", "params",
+              "macs", "latency_ms", "size_bytes", "best_val_accuracy", "test_accuracy",
+              "epochs_done", "checkpoint", "error", "created", "finished", "config")
+JSON_COLUMNS = {
+    "experiments": ("config", "environment"),
+    "runs": ("recipe", "config"),
+    "artifacts": ("details",),
+    "trials": ("arch", "metrics"),
+    "search_state": ("state",),
+}
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """A problem with the experiment database the user can act on."""
+
+
+def now() -> str:
+    """The current time as ISO-8601 UTC text (millisecond precision)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, without modifying it, a file that is not a NAS Studio database."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a NAS Studio database")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if head != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a NAS Studio database (not SQLite): "
+                         f"it starts with {head!r}, not the SQLite header")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} cannot be opened: {exc}") from exc
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a NAS Studio database (not SQLite): {exc}") from exc
+    finally:
+        conn.close()
+    if tables and "_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:8])
+        raise StoreError(f"{path} is a SQLite database of another application "
+                         f"(tables: {shown}), not a NAS Studio database")
+
+
+def _scalar(value: Any) -> Any:
+    """Plain Python value for a column (numpy/torch scalars unwrapped, NaN -> NULL)."""
+    if value is not None and hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+class Store:
+    """One NAS Studio experiment database (see the module docstring for threading)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 migrations: list[tuple[str, Migration]] | None = None) -> None:
+        self.path = Path(path) if path is not None else self.default_path()
+        self._migrations = MIGRATIONS if migrations is None else migrations
+        _check_file(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for {self.path}: {exc}") from exc
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.host = socket.gethostname()
+        try:
+            self._writer = Writer(str(self.path), self._setup)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} cannot be opened as a NAS Studio database: {exc}") \
+                from exc
+
+    @staticmethod
+    def default_path() -> Path:
+        """``experiments.db`` in the user data directory (``NAS_STUDIO_DATA_DIR``)."""
+        from engine.paths import default_db_path
+
+        return default_db_path()
+
+    # -- opening, migrations ----------------------------------------------------
+    def _setup(self, db: Database) -> None:
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode!r})")
+        db.execute("PRAGMA synchronous=NORMAL")
+        with db.atomic():
+            if "_migrations" not in db.table_names():
+                db["_migrations"].create({"id": int, "name": str, "applied": str}, pk="id")
+            done = {r["id"] for r in db["_migrations"].rows}
+        known = len(self._migrations)
+        if done and max(done) > known:
+            raise StoreError(f"{self.path} has schema version {max(done)}, newer than this "
+                             f"NAS Studio knows ({known}); upgrade NAS Studio to open it")
+        for number, (name, fn) in enumerate(self._migrations, start=1):
+            if number in done:
+                continue
+            with db.atomic():
+                fn(db)
+                db["_migrations"].insert({"id": number, "name": name, "applied": now()})
+
+    def schema_version(self) -> int:
+        row = self._one("SELECT MAX(id) AS v FROM _migrations")
+        return int(row["v"] or 0) if row else 0
+
+    def close(self) -> None:
+        """Flush queued writes, stop the writer and close every connection."""
+        self._writer.close()
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    @property
+    def closed(self) -> bool:
+        return self._writer.closed
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------
+    def _write(self, fn: Callable[[Database], T]) -> T:
+        try:
+            return self._writer.submit(fn)
+        except WriterClosed as exc:
+            raise StoreError(f"{self.path}: the store is closed") from exc
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.closed:
+                raise StoreError(f"{self.path}: the store is closed")
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = _dict_row
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[dict]:
+        """Rows of a read-only SQL query, as dicts (JSON columns left as text)."""
+        return self._reader().execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict | None:
+        return self._reader().execute(sql, params).fetchone()
+
+    @staticmethod
+    def _decode(table: str, row: dict | None) -> dict | None:
+        if row is None:
+            return None
+        for col in JSON_COLUMNS.get(table, ()):
+            if col in row:
+                row[col] = codec.loads(row[col])
+        return row
+
+    @staticmethod
+    def _require(db: Database, table: str, key: Any, what: str) -> None:
+        pk = "hash" if table == "designs" else "id"
+        if db.execute(f"SELECT 1 FROM {table} WHERE {pk} = ?", [key]).fetchone() is None:
+            raise StoreError(f"unknown {what} {key}")
+
+    # -- designs --------------------------------------------------------------------
+    def add_design(self, design: Any) -> str:
+        """Store a design under its content hash (idempotent); returns the hash."""
+        key = design_hash(design)
+        row = {"hash": key, "kind": design.kind, "name": design.name,
+               "json": codec.dumps(design_to_dict(design)), "created": now()}
+        self._write(lambda db: db["designs"].insert(row, ignore=True))
+        return key
+
+    def get_design(self, key: str) -> Any:
+        row = self._one("SELECT json FROM designs WHERE hash = ?", [key])
+        if row is None:
+            raise StoreError(f"unknown design hash {key}")
+        return design_from_dict(codec.loads(row["json"]))
+
+    def designs(self) -> list[dict]:
+        return self.query("SELECT hash, kind, name, created FROM designs ORDER BY created")
+
+    # -- experiments ------------------------------------------------------------------
+    def create_experiment(self, kind: str, config: Any = None, seed: int | None = None,
+                          name: str | None = None, *,
+                          environment: dict[str, Any] | None = None) -> int:
+        """A new "running" experiment owned by this process; returns its id.
+
+        ``environment`` defaults to :func:`capture_environment` (imports torch once).
+        """
+        env = capture_environment() if environment is None else environment
+        row = {"kind": kind, "name": name, "config": codec.dumps(config), "status": "running",
+               "seed": seed, "created": now(), "finished": None,
+               "environment": codec.dumps(env), "pid": os.getpid(), "host": self.host}
+
+        def write(db: Database) -> int:
+            new_id = db["experiments"].insert(row).last_pk
+            if name is None:
+                db.execute("UPDATE experiments SET name = ? WHERE id = ?",
+                           [f"{kind} {new_id}", new_id])
+            return int(new_id)
+
+        return self._write(write)
+
+    def finish_experiment(self, experiment_id: int, status: str = "finished") -> None:
+        self._check_status(status)
+        if status == "running":
+            raise StoreError("finish_experiment needs a final status, not 'running'")
+
+        def write(db: Database) -> None:
+            self._require(db, "experiments", experiment_id, "experiment id")
+            db.execute("UPDATE experiments SET status = ?, finished = ? WHERE id = ?",
+                       [status, now(), experiment_id])
+
+        self._write(write)
+
+    def set_experiment_status(self, experiment_id: int, status: str) -> None:
+        """Set the status; "running" claims it for this process (resume)."""
+        self._check_status(status)
+
+        def write(db: Database) -> None:
+            self._require(db, "experiments", experiment_id, "experiment id")
+            if status == "running":
+                db.execute("UPDATE experiments SET status = 'running', finished = NULL, pid = ?,"
+                           " host = ? WHERE id = ?", [os.getpid(), self.host, experiment_id])
+            else:
+                db.execute("UPDATE experiments SET status = ?, finished = ? WHERE id = ?",
+                           [status, now(), experiment_id])
+
+        self._write(write)
+
+    def get_experiment(self, experiment_id: int) -> dict:
+        row = self._one("SELECT * FROM experiments WHERE id = ?", [experiment_id])
+        if row is None:
+            raise StoreError(f"unknown experiment id {experiment_id}")
+        return self._decode("experiments", row)
+
+    def experiments(self, kind: str | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM experiments", []
+        if kind is not None:
+            sql, params = sql + " WHERE kind = ?", [kind]
+        return [self._decode("experiments", r) for r in self.query(sql + " ORDER BY id", params)]
+
+    def rename_experiment(self, experiment_id: int, name: str) -> None:
+        def write(db: Database) -> None:
+            self._require(db, "experiments", experiment_id, "experiment id")
+            db.execute("UPDATE experiments SET name = ? WHERE id = ?", [name, experiment_id])
+
+        self._write(write)
+
+    def delete_experiment(self, experiment_id: int) -> None:
+        """Delete the experiment with its runs, epochs, trials, artifacts and search state.
+
+        Runs elsewhere whose parent was deleted keep existing with ``parent_id`` NULL.
+        Designs stay (they are shared, content-addressed).
+        """
+        def write(db: Database) -> None:
+            self._require(db, "experiments", experiment_id, "experiment id")
+            runs = "SELECT id FROM runs WHERE experiment_id = ?"
+            p = [experiment_id]
+            db.execute(f"DELETE FROM epochs WHERE run_id IN ({runs})", p)
+            db.execute(f"DELETE FROM artifacts WHERE run_id IN ({runs})", p)
+            db.execute(f"UPDATE runs SET parent_id = NULL WHERE parent_id IN ({runs})"
+                       " AND (experiment_id IS NULL OR experiment_id != ?)", p + p)
+            db.execute("DELETE FROM trials WHERE experiment_id = ?", p)
+            db.execute("DELETE FROM search_state WHERE experiment_id = ?", p)
+            db.execute("DELETE FROM runs WHERE experiment_id = ?", p)
+            db.execute("DELETE FROM experiments WHERE id = ?", p)
+
+        self._write(write)
+
+    # -- runs -----------------------------------------------------------------------------
+    @staticmethod
+    def _check_status(status: str) -> None:
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+
+    def create_run(self, experiment_id: int | None, design_hash: str, kind: str = "train",
+                   parent_id: int | None = None, config: Any = None,
+                   recipe: Any = None) -> int:
+        """A new "running" run owned by this process; returns its id."""
+        row = {"experiment_id": experiment_id, "design_hash": design_hash,
+               "parent_id": parent_id, "kind": kind, "status": "running",
+               "recipe": codec.dumps(recipe), "config": codec.dumps(config),
+               "epochs_done": 0, "created": now(), "pid": os.getpid(), "host": self.host}
+
+        def write(db: Database) -> int:
+            if experiment_id is not None:
+                self._require(db, "experiments", experiment_id, "experiment id")
+            if parent_id is not None:
+                self._require(db, "runs", parent_id, "parent run id")
+            self._require(db, "designs", design_hash, "design hash")
+            return int(db["runs"].insert(row).last_pk)
+
+        return self._write(write)
+
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        """Set run columns.  A final status stamps ``finished``; "running" claims the run
+        for this process (as ``resume`` does)."""
+        unknown = sorted(set(fields) - set(RUN_FIELDS))
+        if unknown:
+            raise StoreError(f"update_run: unknown field(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(RUN_FIELDS)}")
+        values = {k: (codec.dumps(v) if k in JSON_COLUMNS["runs"] else _scalar(v))
+                  for k, v in fields.items()}
+        status = values.get("status")
+        if status is not None:
+            self._check_status(status)
+            if status == "running":
+                values.update(pid=os.getpid(), host=self.host, finished=None)
+            else:
+                values.setdefault("finished", now())
+        if not values:
+            return
+        sets = ", ".join(f"{k} = ?" for k in values)
+
+        def write(db: Database) -> None:
+            self._require(db, "runs", run_id, "run id")
+            db.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*values.values(), run_id])
+
+        self._write(write)
+
+    def get_run(self, run_id: int) -> dict:
+        row = self._one("SELECT * FROM runs WHERE id = ?", [run_id])
+        if row is None:
+            raise StoreError(f"unknown run id {run_id}")
+        return self._decode("runs", row)
+
+    def runs(self, experiment_id: int | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM runs", []
+        if experiment_id is not None:
+            sql, params = sql + " WHERE experiment_id = ?", [experiment_id]
+        return [self._decode("runs", r) for r in self.query(sql + " ORDER BY id", params)]
+
+    def runs_with_designs(self, experiment_id: int | None = None, *, status: str | None = None,
+                          kind: str | None = None, design_kind: str | None = None,
+                          min_accuracy: float | None = None, max_params: int | None = None,
+                          parent_id: int | None = None) -> list[dict]:
+        """Runs joined with their design (``design_name``, ``design_kind``) and experiment
+        (``experiment_name``, ``experiment_kind``), filtered for the run browser.
+
+        ``min_accuracy`` applies to ``test_accuracy`` when set, else ``best_val_accuracy``.
+        """
+        where, params = [], []
+        for column, value in (("r.experiment_id", experiment_id), ("r.status", status),
+                              ("r.kind", kind), ("d.kind", design_kind),
+                              ("r.parent_id", parent_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if min_accuracy is not None:
+            where.append("COALESCE(r.test_accuracy, r.best_val_accuracy) >= ?")
+            params.append(min_accuracy)
+        if max_params is not None:
+            where.append("r.params <= ?")
+            params.append(max_params)
+        sql = ("SELECT r.*, d.name AS design_name, d.kind AS design_kind, "
+               "e.name AS experiment_name, e.kind AS experiment_kind "
+               "FROM runs r LEFT JOIN designs d ON d.hash = r.design_hash "
+               "LEFT JOIN experiments e ON e.id = r.experiment_id")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [self._decode("runs", r) for r in self.query(sql + " ORDER BY r.id", params)]
+
+    def lineage(self, run_id: int) -> list[dict]:
+        """The run and its ancestors through ``parent_id``, newest first."""
+        chain, seen = [], set()
+        current: int | None = run_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            run = self.get_run(current)
+            chain.append(run)
+            current = run["parent_id"]
+        return chain
+
+    # -- epochs -------------------------------------------------------------------------------
+    @staticmethod
+    def _epoch_row(run_id: int, epoch: int, metrics: Mapping[str, Any]) -> tuple:
+        unknown = sorted(set(metrics) - set(EPOCH_METRICS))
+        if unknown:
+            raise StoreError(f"epoch {epoch} of run {run_id}: unknown metric(s) "
+                             f"{', '.join(unknown)}; known: {', '.join(EPOCH_METRICS)}")
+        return (int(run_id), int(epoch), *(_scalar(metrics.get(k)) for k in EPOCH_METRICS))
+
+    _EPOCH_SQL = ("INSERT OR REPLACE INTO epochs (run_id, epoch, " + ", ".join(EPOCH_METRICS)
+                  + ") VALUES (" + ", ".join("?" * (2 + len(EPOCH_METRICS))) + ")")
+    _EPOCHS_DONE_SQL = ("UPDATE runs SET epochs_done = "
+                        "(SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = ?) "
+                        "WHERE id = ?")
+
+    def add_epoch(self, run_id: int, epoch: int, **metrics: Any) -> None:
+        """Record one epoch (replacing an earlier record of the same epoch) and set the
+        run's ``epochs_done`` to its highest recorded epoch."""
+        self.add_epochs([{"run_id": run_id, "epoch": epoch, **metrics}])
+
+    def add_epochs(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Bulk :meth:`add_epoch` in one transaction; returns the number of rows."""
+        values = []
+        for row in rows:
+            metrics = dict(row)
+            try:
+                run_id, epoch = metrics.pop("run_id"), metrics.pop("epoch")
+            except KeyError as exc:
+                raise StoreError(f"epoch row {len(values)} has no {exc.args[0]!r}") from None
+            values.append(self._epoch_row(run_id, epoch, metrics))
+        run_ids = sorted({v[0] for v in values})
+
+        def write(db: Database) -> int:
+            for rid in run_ids:
+                self._require(db, "runs", rid, "run id")
+            db.conn.executemany(self._EPOCH_SQL, values)
+            db.conn.executemany(self._EPOCHS_DONE_SQL, [(rid, rid) for rid in run_ids])
+            return len(values)
+
+        return self._write(write) if values else 0
+
+    def epochs(self, run_id: int) -> list[dict]:
+        return self.query("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", [run_id])
+
+    # -- artifacts, trials, search state ------------------------------------------------------
+    def add_artifact(self, run_id: int, kind: str, path: str | os.PathLike[str],
+                     sha256: str | None = None, bytes: int | None = None,
+                     verified: bool | None = None, details: Any = None) -> int:
+        row = {"run_id": run_id, "kind": kind, "path": str(path), "sha256": sha256,
+               "bytes": bytes, "verified": None if verified is None else int(bool(verified)),
+               "details": codec.dumps(details), "created": now()}
+
+        def write(db: Database) -> int:
+            self._require(db, "runs", run_id, "run id")
+            return int(db["artifacts"].insert(row).last_pk)
+
+        return self._write(write)
+
+    def artifacts(self, run_id: int | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM artifacts", []
+        if run_id is not None:
+            sql, params = sql + " WHERE run_id = ?", [run_id]
+        return [self._decode("artifacts", r) for r in self.query(sql + " ORDER BY id", params)]
+
+    def add_trial(self, experiment_id: int, trial: int, *, run_id: int | None = None,
+                  status: str = "finished", arch: Any = None, metrics: Any = None,
+                  error: str | None = None) -> int:
+        """Record trial ``trial`` of a search (re-recording the same trial replaces it).
+
+        ``arch`` may be a design or its JSON dict."""
+        self._check_status(status)
+        if arch is not None and not isinstance(arch, Mapping):
+            arch = design_to_dict(arch)
+        row = {"experiment_id": experiment_id, "trial": int(trial), "run_id": run_id,
+               "status": status, "arch": codec.dumps(arch), "metrics": codec.dumps(metrics),
+               "error": error, "created": now()}
+
+        def write(db: Database) -> int:
+            self._require(db, "experiments", experiment_id, "experiment id")
+            old = db.execute("SELECT id FROM trials WHERE experiment_id = ? AND trial = ?",
+                             [experiment_id, row["trial"]]).fetchone()
+            if old is not None:
+                db["trials"].update(old[0], row)
+                return int(old[0])
+            return int(db["trials"].insert(row).last_pk)
+
+        return self._write(write)
+
+    def trials(self, experiment_id: int) -> list[dict]:
+        rows = self.query("SELECT * FROM trials WHERE experiment_id = ? ORDER BY trial",
+                          [experiment_id])
+        return [self._decode("trials", r) for r in rows]
+
+    def save_search_state(self, experiment_id: int, state: Any) -> None:
+        row = {"experiment_id": experiment_id, "state": codec.dumps(state), "updated": now()}
+
+        def write(db: Database) -> None:
+            self._require(db, "experiments", experiment_id, "experiment id")
+            db["search_state"].upsert(row, pk="experiment_id")
+
+        self._write(write)
+
+    def load_search_state(self, experiment_id: int) -> Any:
+        """The last saved state, or None when none was saved."""
+        row = self._one("SELECT state FROM search_state WHERE experiment_id = ?",
+                        [experiment_id])
+        return None if row is None else codec.loads(row["state"])
+
+    # -- crash recovery --------------------------------------------------------------------------
+    def mark_interrupted(self) -> list[int]:
+        """Runs and experiments left "running" by a dead process on this host become
+        "interrupted"; returns the run ids changed.
+
+        Rows owned by a live process, or by another host (whose processes cannot be
+        checked from here), are left alone.
+        """
+        def orphaned(table: str, db: Database) -> list[int]:
+            rows = db.execute(f"SELECT id, pid, host FROM {table} WHERE status = 'running'")
+            return [rid for rid, pid, host in rows.fetchall()
+                    if pid is None or (host in (None, self.host) and not pid_alive(int(pid)))]
+
+        def write(db: Database) -> list[int]:
+            stamp = now()
+            runs = orphaned("runs", db)
+            exps = orphaned("experiments", db)
+            db.conn.executemany("UPDATE runs SET status = 'interrupted', finished = ? "
+                                "WHERE id = ?", [(stamp, r) for r in runs])
+            db.conn.executemany("UPDATE experiments SET status = 'interrupted', finished = ? "
+                                "WHERE id = ?", [(stamp, e) for e in exps])
+            return runs
+
+        return self._write(write)
