@@ -82,10 +82,12 @@ GENOTYPES: dict[str, tuple[Pairs, list[int], Pairs, list[int]]] = {
          ("avg_pool_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("avg_pool_3x3", 1),
          ("sep_conv_5x5", 1), ("avg_pool_3x3", 0)],
         [2, 3, 4, 5, 6],
-        [("sep_conv_5x5", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 1), ("avg_pool_3x3", 1),
-         ("sep_conv_3x3", 1), ("avg_pool_3x3", 1), ("avg_pool_3x3", 1), ("sep_conv_3x3", 5),
-         ("sep_conv_5x5", 0), ("avg_pool_3x3", 1)],
-        [2, 3, 4, 6],
+        # reduce cell as in ianwhale/nsga-net models/micro_genotypes.py (same edges, up to
+        # order within a node, in other public transcriptions of the ENAS paper's cell)
+        [("sep_conv_5x5", 0), ("avg_pool_3x3", 1), ("sep_conv_3x3", 1), ("avg_pool_3x3", 1),
+         ("avg_pool_3x3", 1), ("sep_conv_3x3", 1), ("sep_conv_5x5", 4), ("avg_pool_3x3", 1),
+         ("sep_conv_3x3", 5), ("sep_conv_5x5", 0)],
+        [2, 3, 6],
     ),
 }
 

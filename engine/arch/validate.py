@@ -1,0 +1,369 @@
+"""Design validation: every problem with a human-readable location.
+
+``validate(design)`` returns all problems found (errors and warnings); ``check``
+raises ``DesignError`` when any is an error.  Locations read like
+``"reduce cell, node 3"``, ``"macro.channels"`` or ``"stages[2].kernel"``.
+
+Rules enforced beyond plain types and ranges:
+
+* Cells: ops come from the registry and are cell ops (not ``ds``/``ir`` blocks);
+  every edge's source and target exist; no self-loops, no cycles (the cycle's
+  nodes are named); every intermediate node has an input and its output is used
+  (in the concat or feeding another node: an error for DARTS-style cells, a
+  warning for NAS-Bench-201 cells); the concat is non-empty, has no duplicates and
+  names existing nodes.  DARTS-style cells have 2 inputs and NAS-Bench-201 cells 1.
+* Divisibility: the factorized reduce (DARTS: stride-2 ``skip_connect`` and the
+  preprocessing after a reduction cell) and the NAS-Bench-201 residual reduction
+  halve the feature map with two paths that only agree on an even size, so the
+  height and width entering every reduction must be even.  (The channel count of
+  the factorized reduce is always even in the DARTS macro, because a reduction cell
+  doubles ``C``; all grouped convolutions here are depthwise, so no channel count
+  can be indivisible.)
+* Block stacks: strides 1 or 2, odd kernels, SE ratio in [0, 1), known
+  activations, positive integer sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from engine.arch.model import BlockStack, Cell, CellDesign, CellMacro, Stage
+from engine.ops import registry
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a design, and where."""
+
+    location: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class DesignError(Exception):
+    """A design (or design text) that cannot be used; ``problems`` says why and where."""
+
+    def __init__(self, problems: Iterable[Problem] | Problem | str, location: str = "design"):
+        if isinstance(problems, str):
+            problems = [Problem(location, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def check(design: Any) -> list[Problem]:
+    """Validate; raise ``DesignError`` on any error.  Returns the warnings."""
+    problems = validate(design)
+    if errors(problems):
+        raise DesignError([p for p in problems if p.severity == "error"])
+    return problems
+
+
+def validate(design: Any) -> list[Problem]:
+    """Every problem of a cell design or block stack, errors first."""
+    if isinstance(design, CellDesign):
+        problems = _cell_design(design)
+    elif isinstance(design, BlockStack):
+        problems = _stack(design)
+    else:
+        problems = [Problem("design", f"not a design: {type(design).__name__}")]
+    return sorted(problems, key=lambda p: p.severity != "error")
+
+
+# -- value helpers -------------------------------------------------------------------
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return (isinstance(v, int | float) and not isinstance(v, bool)
+            and math.isfinite(float(v)))
+
+
+def _pos_int(out: list[Problem], loc: str, v: Any) -> bool:
+    if not _is_int(v):
+        out.append(Problem(loc, f"must be a whole number, got {v!r}"))
+        return False
+    if v <= 0:
+        out.append(Problem(loc, f"must be positive, got {v}"))
+        return False
+    return True
+
+
+def _in_range(out: list[Problem], loc: str, v: Any, lo: float, hi: float,
+              hi_open: bool = True) -> None:
+    if not _is_num(v):
+        out.append(Problem(loc, f"must be a number, got {v!r}"))
+    elif v < lo or (v >= hi if hi_open else v > hi):
+        bracket = ")" if hi_open else "]"
+        out.append(Problem(loc, f"must be in [{lo:g}, {hi:g}{bracket}, got {v:g}"))
+
+
+def _activation(out: list[Problem], loc: str, v: Any) -> None:
+    if v not in registry.ACTIVATIONS:
+        out.append(Problem(loc, f"unknown activation {v!r}; known: "
+                           f"{', '.join(registry.ACTIVATIONS)}"))
+
+
+# -- cell designs -------------------------------------------------------------------
+
+def _cell_design(d: CellDesign) -> list[Problem]:
+    out: list[Problem] = []
+    if not isinstance(d.name, str):
+        out.append(Problem("name", f"must be text, got {d.name!r}"))
+    macro_ok = _macro(out, d.macro)
+    style = d.macro.style
+    if style == "nb201" and d.reduce is not None:
+        out.append(Problem("reduce cell", "NAS-Bench-201 networks have no reduction cell; "
+                           "it is ignored", "warning"))
+    cells_ok = True
+    for which, cell in d.cells().items():
+        cells_ok &= _cell(out, f"{which} cell", cell, style, which == "reduce")
+    if style == "darts" and macro_ok:
+        positions = d.macro.reduction_positions()
+        if positions and d.reduce is None:
+            out.append(Problem("reduce cell", f"missing: the macro places reduction cells at "
+                               f"{positions}"))
+    if macro_ok and cells_ok:
+        _spatial(out, d)
+    return out
+
+
+def _macro(out: list[Problem], m: CellMacro) -> bool:
+    n = len(out)
+    if m.style not in ("darts", "nb201"):
+        out.append(Problem("macro.style", f"unknown style {m.style!r}; use 'darts' or 'nb201'"))
+    _pos_int(out, "macro.channels", m.channels)
+    layers_ok = _pos_int(out, "macro.layers", m.layers)
+    _pos_int(out, "macro.stem_multiplier", m.stem_multiplier)
+    _pos_int(out, "macro.classes", m.classes)
+    shape = m.input_shape
+    if not isinstance(shape, tuple | list) or len(shape) != 3:
+        out.append(Problem("macro.input_shape", f"must be (channels, height, width), got {shape!r}"))
+    else:
+        for name, v in zip(("channels", "height", "width"), shape, strict=True):
+            _pos_int(out, f"macro.input_shape {name}", v)
+    if not isinstance(m.auxiliary, bool):
+        out.append(Problem("macro.auxiliary", f"must be true or false, got {m.auxiliary!r}"))
+    _in_range(out, "macro.auxiliary_weight", m.auxiliary_weight, 0, math.inf)
+    _in_range(out, "macro.drop_path", m.drop_path, 0, 1)
+    if m.reductions is not None:
+        if not isinstance(m.reductions, list | tuple):
+            out.append(Problem("macro.reductions", f"must be a list, got {m.reductions!r}"))
+        else:
+            seen: set[int] = set()
+            for i, r in enumerate(m.reductions):
+                loc = f"macro.reductions[{i}]"
+                if not _is_int(r):
+                    out.append(Problem(loc, f"must be a whole number, got {r!r}"))
+                elif layers_ok and not 0 <= r < m.layers:
+                    out.append(Problem(loc, f"position {r} is out of range: the network has "
+                                       f"{m.layers} cells (0..{m.layers - 1})"))
+                elif r in seen:
+                    out.append(Problem(loc, f"position {r} is listed twice"))
+                else:
+                    seen.add(r)
+            if m.style == "nb201" and m.reductions:
+                out.append(Problem("macro.reductions", "ignored by the NAS-Bench-201 macro "
+                                   "(it always reduces between its 3 stages)", "warning"))
+    return len(errors(out[n:])) == 0
+
+
+def _cell(out: list[Problem], where: str, c: Cell, style: str, is_reduce: bool) -> bool:
+    n_before = len(out)
+    want_inputs = 1 if style == "nb201" else 2
+    if not _pos_int(out, f"{where}.n_inputs", c.n_inputs):
+        return False
+    if style in ("darts", "nb201") and c.n_inputs != want_inputs:
+        kind = "NAS-Bench-201" if style == "nb201" else "DARTS-style"
+        out.append(Problem(where, f"{kind} cells take {want_inputs} input(s), "
+                           f"this one has {c.n_inputs}"))
+    inputs = set(range(c.n_inputs))
+    nodes: set[int] = set()
+    for n in c.nodes:
+        if not _is_int(n):
+            out.append(Problem(f"{where}, node {n!r}", "node ids must be whole numbers"))
+        elif n in inputs:
+            out.append(Problem(f"{where}, node {n}", f"id clashes with cell input {n} "
+                               f"(intermediate nodes are numbered from {c.n_inputs})"))
+        elif n in nodes:
+            out.append(Problem(f"{where}, node {n}", "listed twice"))
+        else:
+            nodes.add(n)
+    if not c.nodes:
+        out.append(Problem(where, "has no intermediate nodes"))
+    known = inputs | nodes
+    used: set[int] = set()
+    fed: dict[int, list[int]] = {n: [] for n in nodes}
+    for i, e in enumerate(c.edges):
+        if e.target not in nodes:
+            out.append(Problem(f"{where}, edge {i + 1} ({e.op} from {e.source})",
+                               f"target node {e.target} does not exist"))
+            continue
+        loc = f"{where}, node {e.target}"
+        if not isinstance(e.op, str) or not registry.exists(e.op):
+            out.append(Problem(loc, f"unknown op {e.op!r}"))
+        elif registry.get(e.op).kind != "cell":
+            out.append(Problem(loc, f"{e.op!r} is a block, not a cell op"))
+        if e.source == e.target:
+            out.append(Problem(loc, "takes its own output as input (self-loop)"))
+        elif e.source not in known:
+            out.append(Problem(loc, f"input {e.source} does not exist"))
+        else:
+            fed[e.target].append(e.source)
+            used.add(e.source)
+    for n in c.nodes:
+        if n in nodes and not fed[n] and not any(e.target == n for e in c.edges):
+            out.append(Problem(f"{where}, node {n}", "has no inputs"))
+    for cycle in _cycles(fed, nodes):
+        names = " -> ".join(str(x) for x in [*cycle, cycle[0]])
+        out.append(Problem(f"{where}, nodes {', '.join(map(str, sorted(cycle)))}",
+                           f"form a cycle {names}"))
+    if not c.concat:
+        out.append(Problem(f"{where}.concat", "is empty: the cell has no output"))
+    seen: set[int] = set()
+    for x in c.concat:
+        loc = f"{where}.concat"
+        if x in seen:
+            out.append(Problem(loc, f"node {x} is listed twice"))
+        elif x not in known:
+            out.append(Problem(loc, f"node {x} does not exist"))
+        elif x in inputs:
+            if is_reduce:
+                out.append(Problem(loc, f"cell input {x} cannot be an output of a reduction "
+                                   "cell: its feature map is twice the size"))
+            else:
+                out.append(Problem(loc, f"outputs cell input {x} unchanged", "warning"))
+        seen.add(x)
+    if style == "nb201" and len(c.concat) != 1:
+        out.append(Problem(f"{where}.concat", "a NAS-Bench-201 cell outputs exactly one node, "
+                           f"got {len(c.concat)}"))
+    sev: Severity = "error" if style != "nb201" else "warning"
+    for n in c.nodes:
+        if n in nodes and n not in used and n not in seen:
+            out.append(Problem(f"{where}, node {n}", "output is never used (not in the concat "
+                               "and not an input of another node)", sev))
+    for x in sorted(inputs - used):
+        out.append(Problem(f"{where}, input {x}", "is never used", "warning"))
+    return len(errors(out[n_before:])) == 0
+
+
+def _cycles(fed: dict[int, list[int]], nodes: set[int]) -> list[list[int]]:
+    """Elementary cycles found by depth-first search, one per strongly connected part."""
+    color: dict[int, int] = dict.fromkeys(nodes, 0)
+    cycles: list[list[int]] = []
+    in_cycle: set[int] = set()
+
+    def visit(start: int) -> None:
+        stack: list[tuple[int, int]] = [(start, 0)]
+        path: list[int] = [start]
+        color[start] = 1
+        while stack:
+            node, i = stack[-1]
+            srcs = [s for s in fed[node] if s in nodes and s != node]
+            if i < len(srcs):
+                stack[-1] = (node, i + 1)
+                s = srcs[i]
+                if color[s] == 0:
+                    color[s] = 1
+                    stack.append((s, 0))
+                    path.append(s)
+                elif color[s] == 1 and s not in in_cycle:
+                    cyc = path[path.index(s):]
+                    cyc.reverse()  # report in data-flow order: source -> target
+                    in_cycle.update(cyc)
+                    cycles.append(cyc)
+            else:
+                color[node] = 2
+                stack.pop()
+                path.pop()
+
+    for n in sorted(nodes):
+        if color[n] == 0:
+            visit(n)
+    return cycles
+
+
+def _spatial(out: list[Problem], d: CellDesign) -> None:
+    """Height and width entering every reduction must be even (see module docstring)."""
+    m = d.macro
+    _, h, w = m.input_shape
+    if m.style == "nb201":
+        for i in range(2):
+            if h % 2 or w % 2:
+                out.append(Problem("macro.input_shape", f"reduction block {i + 1} receives a "
+                                   f"{h}x{w} feature map; the residual reduction needs an even "
+                                   "height and width"))
+                return
+            h, w = h // 2, w // 2
+        return
+    for pos in sorted(set(m.reduction_positions())):
+        if h % 2 or w % 2:
+            out.append(Problem("macro.input_shape", f"reduction cell {pos} receives a {h}x{w} "
+                               "feature map; the factorized reduce needs an even height and width"))
+            return
+        h, w = h // 2, w // 2
+
+
+# -- block stacks ---------------------------------------------------------------------
+
+def _stack(s: BlockStack) -> list[Problem]:
+    out: list[Problem] = []
+    if not isinstance(s.name, str):
+        out.append(Problem("name", f"must be text, got {s.name!r}"))
+    for f in ("stem_channels", "head_channels", "resolution", "in_channels", "classes"):
+        _pos_int(out, f, getattr(s, f))
+    for f in ("width_mult", "depth_mult"):
+        v = getattr(s, f)
+        if not _is_num(v) or v <= 0:
+            out.append(Problem(f, f"must be a positive number, got {v!r}"))
+    _in_range(out, "dropout", s.dropout, 0, 1)
+    _in_range(out, "stochastic_depth", s.stochastic_depth, 0, 1)
+    _activation(out, "act", s.act)
+    if not isinstance(s.head_scales_with_width, bool):
+        out.append(Problem("head_scales_with_width",
+                           f"must be true or false, got {s.head_scales_with_width!r}"))
+    if not s.stages:
+        out.append(Problem("stages", "the stack has no stages"))
+    for i, st in enumerate(s.stages):
+        _stage(out, f"stages[{i}]", st)
+    return out
+
+
+def _stage(out: list[Problem], loc: str, st: Stage) -> None:
+    if not isinstance(st, Stage):
+        out.append(Problem(loc, f"not a stage: {st!r}"))
+        return
+    if st.block not in ("ds", "ir"):
+        hint = " (a cell op)" if isinstance(st.block, str) and registry.exists(st.block) else ""
+        out.append(Problem(f"{loc}.block", f"unknown block {st.block!r}{hint}; use 'ds' or 'ir'"))
+    _pos_int(out, f"{loc}.repeats", st.repeats)
+    if _pos_int(out, f"{loc}.kernel", st.kernel) and st.kernel % 2 == 0:
+        out.append(Problem(f"{loc}.kernel", f"must be odd (the block pads 'same'), got {st.kernel}"))
+    if st.stride not in (1, 2) or not _is_int(st.stride):
+        out.append(Problem(f"{loc}.stride", f"must be 1 or 2, got {st.stride!r}"))
+    if not _is_num(st.expansion) or st.expansion <= 0:
+        out.append(Problem(f"{loc}.expansion", f"must be a positive number, got {st.expansion!r}"))
+    elif st.block == "ds" and st.expansion != 1:
+        out.append(Problem(f"{loc}.expansion", f"a 'ds' block has no expansion; {st.expansion:g} "
+                           "is ignored", "warning"))
+    _pos_int(out, f"{loc}.channels", st.channels)
+    _in_range(out, f"{loc}.se", st.se, 0, 1)
+    _activation(out, f"{loc}.act", st.act)
