@@ -1,0 +1,106 @@
+"""PyTorch modules for the stack blocks named in ``engine.ops.registry`` (``ds``, ``ir``).
+
+An MBConv as torchvision's ``efficientnet.py`` builds it: optional 1x1 expansion
+(conv-BN-act), depthwise kxk conv-BN-act, optional squeeze-excite (SiLU inside,
+sigmoid gate, squeeze width from the block's *input* channels), 1x1 projection
+conv-BN, and a residual with stochastic depth when the shape is unchanged.
+Submodule names match torchvision's so its state dicts load into these blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import torch
+from torch import nn
+from torchvision.ops.misc import Conv2dNormActivation, SqueezeExcitation
+from torchvision.ops.stochastic_depth import StochasticDepth
+
+__all__ = ["ACTIVATIONS", "MBConv", "activation_layer", "ds_block", "ir_block",
+           "make_divisible", "norm_layer"]
+
+ACTIVATIONS: dict[str, Callable[..., nn.Module]] = {
+    "silu": nn.SiLU, "relu6": nn.ReLU6, "relu": nn.ReLU, "hswish": nn.Hardswish,
+}
+
+
+def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round ``v`` to a multiple of ``divisor``, never below 90% of ``v`` (torchvision)."""
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def activation_layer(name: str) -> Callable[..., nn.Module]:
+    """The activation class for a registry activation name."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None
+
+
+def norm_layer(eps: float = 1e-5, momentum: float = 0.1) -> Callable[..., nn.Module]:
+    """A BatchNorm2d factory with the given settings."""
+    if eps == 1e-5 and momentum == 0.1:
+        return nn.BatchNorm2d
+    return partial(nn.BatchNorm2d, eps=eps, momentum=momentum)
+
+
+class MBConv(nn.Module):
+    """Mobile inverted bottleneck (MBConv); expansion 1 gives the depthwise-separable block."""
+
+    def __init__(self, in_channels: int, out_channels: int, *, kernel: int = 3, stride: int = 1,
+                 expansion: float = 6, se: float = 0.25, act: str = "silu",
+                 drop_prob: float = 0.0,
+                 norm: Callable[..., nn.Module] = nn.BatchNorm2d) -> None:
+        super().__init__()
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got {stride}")
+        if kernel < 1 or kernel % 2 == 0:
+            raise ValueError(f"kernel must be a positive odd size, got {kernel}")
+        act_layer = activation_layer(act)
+        self.use_res_connect = stride == 1 and in_channels == out_channels
+        expanded = (in_channels if expansion == 1
+                    else make_divisible(in_channels * expansion, 8))
+        layers: list[nn.Module] = []
+        if expanded != in_channels:
+            layers.append(Conv2dNormActivation(in_channels, expanded, kernel_size=1,
+                                               norm_layer=norm, activation_layer=act_layer))
+        layers.append(Conv2dNormActivation(expanded, expanded, kernel_size=kernel, stride=stride,
+                                           groups=expanded, norm_layer=norm,
+                                           activation_layer=act_layer))
+        if se > 0:
+            squeeze = max(1, int(in_channels * se))
+            layers.append(SqueezeExcitation(expanded, squeeze,
+                                            activation=partial(nn.SiLU, inplace=True)))
+        layers.append(Conv2dNormActivation(expanded, out_channels, kernel_size=1,
+                                           norm_layer=norm, activation_layer=None))
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(drop_prob, "row")
+        self.out_channels = out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        result = self.block(x)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result = result + x
+        return result
+
+
+def ir_block(in_channels: int, out_channels: int, *, kernel: int = 3, stride: int = 1,
+             expansion: float = 6, se: float = 0.25, act: str = "silu", drop_prob: float = 0.0,
+             norm: Callable[..., nn.Module] = nn.BatchNorm2d) -> nn.Module:
+    """``ir``: inverted residual (MBConv) block."""
+    return MBConv(in_channels, out_channels, kernel=kernel, stride=stride, expansion=expansion,
+                  se=se, act=act, drop_prob=drop_prob, norm=norm)
+
+
+def ds_block(in_channels: int, out_channels: int, *, kernel: int = 3, stride: int = 1,
+             expansion: float = 1, se: float = 0.25, act: str = "silu", drop_prob: float = 0.0,
+             norm: Callable[..., nn.Module] = nn.BatchNorm2d) -> nn.Module:
+    """``ds``: depthwise-separable block (MBConv without expansion; ``expansion`` ignored)."""
+    return MBConv(in_channels, out_channels, kernel=kernel, stride=stride, expansion=1,
+                  se=se, act=act, drop_prob=drop_prob, norm=norm)
