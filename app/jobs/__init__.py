@@ -1,0 +1,1 @@
+"""Launching and watching engine jobs from the studio: settings dialogs and the job panel."""
