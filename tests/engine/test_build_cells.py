@@ -14,12 +14,7 @@ from engine.build.cell_network import AuxiliaryHead, drop_path
 from engine.ops import registry
 from engine.ops.registry import DARTS_OPS
 
-# The ENAS reduce cell in engine/arch/presets.py feeds node 5 from itself (a transcription
-# error, see the report to the lead); strict, so this flips to a failure once it is fixed.
-_ENAS_BROKEN = pytest.mark.xfail(raises=ValueError, strict=True,
-                                 reason="enas preset: reduce node 5 takes input 5")
-CELL_PRESETS = [pytest.param(n, marks=_ENAS_BROKEN) if n == "enas" else n
-                for n in [*GENOTYPES, "nas-bench-201-best"]]
+CELL_PRESETS = [*GENOTYPES, "nas-bench-201-best"]
 
 
 def n_params(model: torch.nn.Module) -> int:
