@@ -1,0 +1,140 @@
+"""The strategy interface: ask for a candidate, tell its value, save and restore state.
+
+Strategies work on *codes* (tuples of option indices, see ``engine.arch.space``) and a
+scalar value to maximise; ``None`` means the candidate failed or was rejected.  They
+are seeded and deterministic: the same seed and the same told values give the same
+candidates, and ``load_state_dict(state_dict())`` continues exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from engine.arch.space import Code, SearchSpace
+
+
+class Status(StrEnum):
+    """Where a strategy stands."""
+
+    RUNNING = "running"   # ask() gives new candidates
+    WAITING = "waiting"   # needs tell() for pending candidates before asking more
+    DONE = "done"         # nothing more to propose (space exhausted, one-shot finished)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposed architecture: ``trial`` numbers asks from 0, ``parent`` is a trial number."""
+
+    trial: int
+    code: Code
+    parent: int | None = None
+
+
+def rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_rng_state(rng: random.Random, state: list[Any]) -> None:
+    rng.setstate((state[0], tuple(state[1]), state[2]))
+
+
+class Strategy:
+    """Base class.  Subclasses implement ``_propose()`` and may override ``_observe``."""
+
+    name = "strategy"
+
+    def __init__(self, space: SearchSpace, *, seed: int = 0, budget: int | None = None) -> None:
+        self.space = space
+        self.seed = int(seed)
+        self.budget = budget
+        self.rng = random.Random(self.seed)
+        self.asked = 0
+        self.told = 0
+        self.pending: dict[int, Candidate] = {}
+
+    @property
+    def status(self) -> Status:
+        return Status.RUNNING
+
+    def ask(self) -> Candidate | None:
+        """The next candidate, or None when the strategy is waiting or done."""
+        if self.status is not Status.RUNNING:
+            return None
+        proposal = self._propose()
+        if proposal is None:
+            return None
+        code, parent = proposal
+        cand = Candidate(self.asked, self.space.check_code(code), parent)
+        self.asked += 1
+        self.pending[cand.trial] = cand
+        return cand
+
+    def tell(self, trial: int, value: float | None) -> None:
+        """Report the value (higher is better) of an asked candidate; None if it failed."""
+        try:
+            cand = self.pending.pop(trial)
+        except KeyError:
+            raise ValueError(f"{self.name}: trial {trial} was not asked or already told") from None
+        if value is not None and value != value:  # NaN counts as a failure
+            value = None
+        self.told += 1
+        self._observe(cand, None if value is None else float(value))
+
+    def _propose(self) -> tuple[Code, int | None] | None:
+        raise NotImplementedError
+
+    def _observe(self, cand: Candidate, value: float | None) -> None:
+        pass
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state (plain lists and numbers)."""
+        return {"strategy": self.name, "seed": self.seed, "asked": self.asked,
+                "told": self.told, "rng": rng_state(self.rng),
+                "pending": [[c.trial, list(c.code), c.parent] for c in self.pending.values()],
+                **self._extra_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("strategy") != self.name:
+            raise ValueError(f"state is for strategy {state.get('strategy')!r}, not {self.name!r}")
+        self.seed = int(state["seed"])
+        self.asked, self.told = int(state["asked"]), int(state["told"])
+        set_rng_state(self.rng, state["rng"])
+        self.pending = {t: Candidate(t, tuple(code), parent)
+                        for t, code, parent in state["pending"]}
+        self._load_extra(state)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra(self, state: dict[str, Any]) -> None:
+        pass
+
+
+STRATEGIES = ("random", "evolution", "reinforce", "darts")
+
+
+def make_strategy(name: str, space: SearchSpace, *, seed: int = 0, budget: int | None = None,
+                  **options: Any) -> Strategy:
+    """A strategy by name; DARTS one-shot needs ``dataset`` (and training options)."""
+    if name == "random":
+        from engine.search.random import RandomSearch
+
+        return RandomSearch(space, seed=seed, budget=budget, **options)
+    if name == "evolution":
+        from engine.search.evolution import RegularizedEvolution
+
+        return RegularizedEvolution(space, seed=seed, budget=budget, **options)
+    if name == "reinforce":
+        from engine.search.reinforce import Reinforce
+
+        return Reinforce(space, seed=seed, budget=budget, **options)
+    if name == "darts":
+        from engine.search.darts_oneshot import DartsOneShot
+
+        return DartsOneShot(space, seed=seed, budget=budget, **options)
+    raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")

@@ -1,0 +1,270 @@
+"""Evaluators: what a trial costs before training and what it scores after.
+
+* ``TabularBenchmark``: look a NAS-Bench-201 cell up in a CSV (column ``cellstr`` plus
+  numeric metric columns).  Instant and reproducible; never imports torch unless a
+  cost the table lacks is asked for.
+* ``TrainEvaluator``: train the design for a short proxy budget (epochs, subset) with
+  ``engine.train.train_design`` and report validation/test accuracy and costs.
+
+``run_trial`` wraps an evaluation so that an exception, running out of memory or a NaN
+objective becomes a failed trial with its error instead of ending the search.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.arch.model import Design
+from engine.arch.space import Code, NB201Space, SearchSpace, SpaceError
+
+COST_METRICS = ("params", "macs", "latency_ms")
+
+
+class EvaluatorError(ValueError):
+    """Bad evaluator input (benchmark file, column names); the message names the place."""
+
+
+@dataclass
+class TrialOutcome:
+    """What one evaluation produced."""
+
+    status: str                      # "finished" | "failed"
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    run_id: int | None = None
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+class Evaluator:
+    """Interface.  ``objective`` is the metric maximised, ``report`` the one reported."""
+
+    objective = "val_accuracy"
+    report = "test_accuracy"
+
+    def costs(self, design: Design, code: Code, names: tuple[str, ...]) -> dict[str, float]:
+        """Costs known before training (params, macs, latency_ms) for constraints."""
+        return design_costs(design, names)
+
+    def evaluate(self, design: Design, code: Code, *, trial: int, seed: int,
+                 budget: float | None = None, context: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def spec(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def design_costs(design: Design, names: tuple[str, ...]) -> dict[str, float]:
+    """Params/MACs from the cost model, latency measured on the picked device (torch)."""
+    out: dict[str, float] = {}
+    if not names:
+        return out
+    from engine.cost import summarize
+
+    summary = summarize(design)
+    for name in ("params", "macs"):
+        if name in names:
+            out[name] = float(summary[name])
+    if "latency_ms" in names:
+        from engine.build import build_model, input_shape_of
+        from engine.cost import measure_latency
+
+        model = build_model(design).eval()
+        out["latency_ms"] = float(measure_latency(model, input_shape_of(design))["median_ms"])
+    return out
+
+
+def run_trial(evaluator: Evaluator, design: Design, code: Code, *, trial: int, seed: int,
+              budget: float | None = None, context: dict[str, Any] | None = None
+              ) -> TrialOutcome:
+    """Evaluate; failures (exception, out of memory, NaN objective) become failed outcomes."""
+    try:
+        metrics = evaluator.evaluate(design, code, trial=trial, seed=seed, budget=budget,
+                                     context=context)
+    except Exception as exc:  # noqa: BLE001 - recorded with the trial, the search goes on
+        if is_out_of_memory(exc):
+            error = f"out of memory: {exc}"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        tb = traceback.format_exc(limit=3)
+        return TrialOutcome("failed", {}, f"{error}\n{tb}".strip())
+    run_id = metrics.pop("run_id", None)
+    value = metrics.get(evaluator.objective)
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        loss = metrics.get("train_loss")
+        why = "NaN loss" if isinstance(loss, float) and not math.isfinite(loss) else \
+            f"objective {evaluator.objective!r} is {value!r}"
+        return TrialOutcome("failed", metrics, why, run_id)
+    return TrialOutcome("finished", metrics, None, run_id)
+
+
+# -- tabular benchmark ----------------------------------------------------------------------
+
+class TabularBenchmark(Evaluator):
+    """A NAS-Bench-201-style table: maximise column ``objective``, report ``report``."""
+
+    def __init__(self, path: str | Path, objective: str, report: str | None = None,
+                 space: NB201Space | None = None) -> None:
+        self.path = Path(path)
+        self.space = space or NB201Space()
+        self.objective = objective
+        self.report = report or objective
+        self.table, self.columns = self._read()
+        for role, col in (("objective", self.objective), ("report", self.report)):
+            if col not in self.columns:
+                raise EvaluatorError(f"{self.path}: no {role} column {col!r}; numeric columns: "
+                                     f"{', '.join(self.columns)}")
+
+    def _read(self) -> tuple[dict[Code, dict[str, float]], list[str]]:
+        try:
+            handle = self.path.open(newline="")
+        except OSError as exc:
+            raise EvaluatorError(f"{self.path}: cannot read: {exc.strerror}") from None
+        with handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if not header or "cellstr" not in header:
+                raise EvaluatorError(f"{self.path}: line 1: needs a 'cellstr' column")
+            cell_col = header.index("cellstr")
+            columns = [h for i, h in enumerate(header) if i != cell_col]
+            table: dict[Code, dict[str, float]] = {}
+            for lineno, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise EvaluatorError(f"{self.path}: line {lineno}: {len(row)} fields, "
+                                         f"header has {len(header)}")
+                try:
+                    code = self.space.code_of_cellstr(row[cell_col])
+                except SpaceError as exc:
+                    raise EvaluatorError(f"{self.path}: line {lineno}: {exc}") from None
+                values = {}
+                for i, (name, text) in enumerate(zip(header, row, strict=True)):
+                    if i == cell_col:
+                        continue
+                    try:
+                        values[name] = float(text)
+                    except ValueError:
+                        raise EvaluatorError(f"{self.path}: line {lineno}: column {name!r}: "
+                                             f"{text!r} is not a number") from None
+                table[code] = values
+        if not table:
+            raise EvaluatorError(f"{self.path}: no rows")
+        return table, columns
+
+    def costs(self, design: Design, code: Code, names: tuple[str, ...]) -> dict[str, float]:
+        row = self.table.get(tuple(code), {})
+        out = {n: row[n] for n in names if n in row}
+        missing = tuple(n for n in names if n not in out)
+        if missing:
+            out.update(design_costs(design, missing))
+        return out
+
+    def evaluate(self, design: Design, code: Code, *, trial: int, seed: int,
+                 budget: float | None = None, context: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+        row = self.table.get(tuple(code))
+        if row is None:
+            raise KeyError(f"cell {self.space.cellstr(code)} is not in {self.path.name}")
+        return dict(row)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": "tabular", "path": str(self.path), "objective": self.objective,
+                "report": self.report}
+
+
+# -- train and evaluate -----------------------------------------------------------------------
+
+_DATASETS: dict[tuple[str, int], Any] = {}
+
+
+def cached_dataset(name: str, seed: int = 0) -> Any:
+    """Load a dataset once per process (workers of a process pool each load their own)."""
+    key = (name, seed)
+    if key not in _DATASETS:
+        from engine.data import load_dataset
+
+        _DATASETS[key] = load_dataset(name, seed=seed)
+    return _DATASETS[key]
+
+
+class TrainEvaluator(Evaluator):
+    """Train with a short proxy budget; ``budget`` (successive halving) overrides epochs."""
+
+    objective = "val_accuracy"
+    report = "test_accuracy"
+
+    def __init__(self, dataset: str = "digits", *, epochs: int = 1, subset: int | None = None,
+                 batch_size: int = 64, lr: float = 0.05, data_seed: int = 0,
+                 train_options: dict[str, Any] | None = None) -> None:
+        self.dataset = dataset
+        self.epochs = int(epochs)
+        self.subset = subset
+        self.batch_size = int(batch_size)
+        self.lr = float(lr)
+        self.data_seed = int(data_seed)
+        self.train_options = dict(train_options or {})
+
+    def splits(self) -> Any:
+        return cached_dataset(self.dataset, self.data_seed)
+
+    def adapt(self, design: Design) -> Design:
+        from engine.data import adapt_design
+
+        return adapt_design(design, self.splits())
+
+    def costs(self, design: Design, code: Code, names: tuple[str, ...]) -> dict[str, float]:
+        return design_costs(self.adapt(design), names)
+
+    def config(self, seed: int, budget: float | None) -> Any:
+        from engine.train import TrainConfig
+
+        epochs = self.epochs if budget is None else max(1, int(round(budget)))
+        opts = {"augment": False, "checkpoint": False, **self.train_options}
+        return TrainConfig(epochs=epochs, batch_size=self.batch_size, lr=self.lr, seed=seed,
+                           subset=self.subset, **opts)
+
+    def evaluate(self, design: Design, code: Code, *, trial: int, seed: int,
+                 budget: float | None = None, context: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+        from engine.train import train_design
+
+        ctx = context or {}
+        result = train_design(self.adapt(design), self.splits(), self.config(seed, budget),
+                              store=ctx.get("store"), experiment_id=ctx.get("experiment_id"))
+        metrics = {k: float(v) for k, v in result.items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "run_id"}
+        metrics["run_id"] = result.get("run_id")
+        if budget is not None:
+            metrics["budget"] = float(budget)
+        return metrics
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": "train", "dataset": self.dataset, "epochs": self.epochs,
+                "subset": self.subset, "batch_size": self.batch_size, "lr": self.lr,
+                "data_seed": self.data_seed, "train_options": self.train_options}
+
+
+def evaluator_from_spec(spec: dict[str, Any], space: SearchSpace) -> Evaluator:
+    """Rebuild an evaluator from ``Evaluator.spec()`` (stored with the experiment)."""
+    kind = spec.get("kind")
+    if kind == "tabular":
+        if not isinstance(space, NB201Space):
+            raise EvaluatorError("a tabular benchmark needs the nas-bench-201 space")
+        return TabularBenchmark(spec["path"], spec["objective"], spec.get("report"), space)
+    if kind == "train":
+        return TrainEvaluator(spec.get("dataset", "digits"), epochs=spec.get("epochs", 1),
+                              subset=spec.get("subset"), batch_size=spec.get("batch_size", 64),
+                              lr=spec.get("lr", 0.05), data_seed=spec.get("data_seed", 0),
+                              train_options=spec.get("train_options"))
+    raise EvaluatorError(f"unknown evaluator kind {kind!r}")

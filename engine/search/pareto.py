@@ -1,0 +1,163 @@
+"""Multi-objective helpers: non-dominated sorting, Pareto front, 2-D hypervolume, scalarization.
+
+Points are sequences of objective values.  ``maximize`` says, per objective, whether
+larger is better (default: minimise everything).  Internally every objective is turned
+into a minimisation.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+
+Point = Sequence[float]
+
+
+def _as_min(points: Sequence[Point], maximize: Sequence[bool] | None) -> list[tuple[float, ...]]:
+    if not points:
+        return []
+    m = len(points[0])
+    flags = list(maximize) if maximize is not None else [False] * m
+    if len(flags) != m:
+        raise ValueError(f"maximize has {len(flags)} entries for {m} objectives")
+    signs = [-1.0 if f else 1.0 for f in flags]
+    out = []
+    for i, p in enumerate(points):
+        if len(p) != m:
+            raise ValueError(f"point {i} has {len(p)} objectives, expected {m}")
+        out.append(tuple(s * float(v) for s, v in zip(signs, p, strict=True)))
+    return out
+
+
+def dominates(a: Point, b: Point) -> bool:
+    """a dominates b under minimisation: no worse everywhere, better somewhere."""
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(
+        x < y for x, y in zip(a, b, strict=True))
+
+
+def _sort_2d(pts: list[tuple[float, ...]]) -> list[list[int]]:
+    """Fronts for two objectives in O(n log n): sweep by the first objective; each front's
+    last point has the smallest second objective so far, and those minima increase
+    from front to front, so a binary search places each point."""
+    order = sorted(range(len(pts)), key=pts.__getitem__)
+    fronts: list[list[int]] = []
+    lasts: list[float] = []     # second objective of each front's most recent point
+    prev, prev_front = None, -1
+    for i in order:
+        p = pts[i]
+        if p == prev:
+            k = prev_front
+        else:
+            k = bisect.bisect_right(lasts, p[1])
+            if k == len(fronts):
+                fronts.append([])
+                lasts.append(p[1])
+            else:
+                lasts[k] = p[1]
+        fronts[k].append(i)
+        prev, prev_front = p, k
+    return fronts
+
+
+def _sort_nd(pts: list[tuple[float, ...]]) -> list[list[int]]:
+    """Deb's fast non-dominated sort, O(m n^2)."""
+    n = len(pts)
+    dominated_by: list[list[int]] = [[] for _ in range(n)]
+    count = [0] * n
+    for i in range(n):
+        for j in range(i + 1, n):
+            if dominates(pts[i], pts[j]):
+                dominated_by[i].append(j)
+                count[j] += 1
+            elif dominates(pts[j], pts[i]):
+                dominated_by[j].append(i)
+                count[i] += 1
+    front = [i for i in range(n) if count[i] == 0]
+    fronts = []
+    while front:
+        fronts.append(sorted(front))
+        nxt = []
+        for i in front:
+            for j in dominated_by[i]:
+                count[j] -= 1
+                if count[j] == 0:
+                    nxt.append(j)
+        front = nxt
+    return fronts
+
+
+def non_dominated_sort(points: Sequence[Point],
+                       maximize: Sequence[bool] | None = None) -> list[list[int]]:
+    """Indices of the points grouped in fronts, best front first."""
+    pts = _as_min(points, maximize)
+    if not pts:
+        return []
+    if len(pts[0]) == 1:
+        pts = [(p[0], 0.0) for p in pts]
+    if len(pts[0]) == 2:
+        return [sorted(f) for f in _sort_2d(pts)]
+    return _sort_nd(pts)
+
+
+def pareto_front(points: Sequence[Point], maximize: Sequence[bool] | None = None) -> list[int]:
+    """Indices of the non-dominated points (sorted).  Two objectives use numpy: a lexsort
+    and a running minimum, O(n log n)."""
+    if len(points) == 0:
+        return []
+    m = len(points[0])
+    if m != 2:
+        return non_dominated_sort(points, maximize)[0]
+    import numpy as np
+
+    arr = np.asarray(points, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError("points must be a sequence of 2-value points")
+    if maximize is not None:
+        arr = arr * np.where(np.asarray(maximize, dtype=bool), -1.0, 1.0)
+    order = np.lexsort((arr[:, 1], arr[:, 0]))
+    s = arr[order]
+    same = np.zeros(len(s), dtype=bool)
+    same[1:] = np.all(s[1:] == s[:-1], axis=1)
+    prev_min = np.empty(len(s))
+    prev_min[0] = np.inf
+    np.minimum.accumulate(s[:-1, 1], out=prev_min[1:])
+    first_ok = s[:, 1] < prev_min
+    group = np.cumsum(~same) - 1
+    ok = first_ok[~same][group]
+    return sorted(order[ok].tolist())
+
+
+def hypervolume_2d(points: Sequence[Point], reference: Point,
+                   maximize: Sequence[bool] | None = None) -> float:
+    """Area dominated by the points and bounded by ``reference`` (2 objectives)."""
+    pts = _as_min(points, maximize)
+    ref = _as_min([reference], maximize)[0]
+    if len(ref) != 2:
+        raise ValueError("hypervolume_2d needs two objectives")
+    inside = [p for p in pts if p[0] < ref[0] and p[1] < ref[1]]
+    if not inside:
+        return 0.0
+    front = [inside[i] for i in _sort_2d(inside)[0]]
+    front.sort()
+    volume, y_prev = 0.0, ref[1]
+    for x, y in front:
+        if y < y_prev:
+            volume += (ref[0] - x) * (y_prev - y)
+            y_prev = y
+    return volume
+
+
+def scalarize(accuracy: float, costs: Sequence[float] = (), targets: Sequence[float] = (),
+              weights: Sequence[float] = ()) -> float:
+    """MnasNet-style reward ``accuracy * prod((cost / target) ** weight)``.
+
+    Weights are negative (default -0.07) so that cheaper models score higher; without
+    costs this is the accuracy itself.
+    """
+    value = float(accuracy)
+    for i, cost in enumerate(costs):
+        target = targets[i] if i < len(targets) and targets[i] else 1.0
+        w = weights[i] if i < len(weights) else -0.07
+        value *= math.pow(max(float(cost), 1e-12) / float(target), w)
+    return value
