@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
+from engine.arch.serialize import design_from_dict, design_hash, design_to_dict
 from engine.store import codec
-from engine.store.designs import design_from_dict, design_hash, design_to_dict
 from engine.store.environment import capture_environment
 from engine.store.migrations import MIGRATIONS, Migration
 from engine.store.processes import pid_alive
@@ -107,6 +107,28 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+_EPOCH_KEYS = frozenset(("run_id", "epoch", *EPOCH_METRICS))
+
+
+def _epoch_values(rows: Iterable[Mapping[str, Any]]) -> list[tuple]:
+    """Validated ``(run_id, epoch, *EPOCH_METRICS)`` tuples (the bulk-insert hot path)."""
+    values = []
+    for row in rows:
+        if not _EPOCH_KEYS.issuperset(row):
+            unknown = ", ".join(sorted(set(row) - _EPOCH_KEYS))
+            raise StoreError(f"epoch {row.get('epoch')} of run {row.get('run_id')}: unknown "
+                             f"metric(s) {unknown}; known: {', '.join(EPOCH_METRICS)}")
+        try:
+            key = (int(row["run_id"]), int(row["epoch"]))
+        except KeyError as exc:
+            raise StoreError(f"epoch row {len(values)} has no {exc.args[0]!r}") from None
+        metrics = [row.get(k) for k in EPOCH_METRICS]
+        for i, v in enumerate(metrics):
+            if type(v) is not float or v - v != 0:  # not a finite float: None, int, numpy, NaN
+                metrics[i] = _scalar(v)
+        values.append(key + tuple(metrics))
+    return values
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
@@ -243,7 +265,8 @@ class Store:
         row = self._one("SELECT json FROM designs WHERE hash = ?", [key])
         if row is None:
             raise StoreError(f"unknown design hash {key}")
-        return design_from_dict(codec.loads(row["json"]))
+        # not re-validated: a record stays readable if validation rules tighten later
+        return design_from_dict(codec.loads(row["json"]), validate=False)
 
     def designs(self) -> list[dict]:
         return self.query("SELECT hash, kind, name, created FROM designs ORDER BY created")
@@ -442,14 +465,6 @@ class Store:
         return chain
 
     # -- epochs -------------------------------------------------------------------------------
-    @staticmethod
-    def _epoch_row(run_id: int, epoch: int, metrics: Mapping[str, Any]) -> tuple:
-        unknown = sorted(set(metrics) - set(EPOCH_METRICS))
-        if unknown:
-            raise StoreError(f"epoch {epoch} of run {run_id}: unknown metric(s) "
-                             f"{', '.join(unknown)}; known: {', '.join(EPOCH_METRICS)}")
-        return (int(run_id), int(epoch), *(_scalar(metrics.get(k)) for k in EPOCH_METRICS))
-
     _EPOCH_SQL = ("INSERT OR REPLACE INTO epochs (run_id, epoch, " + ", ".join(EPOCH_METRICS)
                   + ") VALUES (" + ", ".join("?" * (2 + len(EPOCH_METRICS))) + ")")
     _EPOCHS_DONE_SQL = ("UPDATE runs SET epochs_done = "
@@ -463,21 +478,14 @@ class Store:
 
     def add_epochs(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Bulk :meth:`add_epoch` in one transaction; returns the number of rows."""
-        values = []
-        for row in rows:
-            metrics = dict(row)
-            try:
-                run_id, epoch = metrics.pop("run_id"), metrics.pop("epoch")
-            except KeyError as exc:
-                raise StoreError(f"epoch row {len(values)} has no {exc.args[0]!r}") from None
-            values.append(self._epoch_row(run_id, epoch, metrics))
+        values = _epoch_values(rows)
         run_ids = sorted({v[0] for v in values})
 
         def write(db: Database) -> int:
-            for rid in run_ids:
-                self._require(db, "runs", rid, "run id")
             db.conn.executemany(self._EPOCH_SQL, values)
-            db.conn.executemany(self._EPOCHS_DONE_SQL, [(rid, rid) for rid in run_ids])
+            for rid in run_ids:  # an unknown run updates nothing and rolls the insert back
+                if db.conn.execute(self._EPOCHS_DONE_SQL, (rid, rid)).rowcount != 1:
+                    raise StoreError(f"unknown run id {rid}")
             return len(values)
 
         return self._write(write) if values else 0

@@ -249,6 +249,16 @@ def test_epochs_are_idempotent_per_epoch_and_ordered(store: Store) -> None:
     assert (rows[1]["val_accuracy"], rows[1]["lr"]) == (0.99, 0.05)
     assert store.get_run(run_id)["epochs_done"] == 3
     assert store.add_epochs([]) == 0
+    with pytest.raises(StoreError, match="unknown run id 999"):  # all or nothing
+        store.add_epochs([{"run_id": run_id, "epoch": 4}, {"run_id": 999, "epoch": 1}])
+    with pytest.raises(StoreError, match="has no 'epoch'"):
+        store.add_epochs([{"run_id": run_id}])
+    assert [r["epoch"] for r in store.epochs(run_id)] == [1, 2, 3]
+    np = pytest.importorskip("numpy")
+    store.add_epoch(run_id, 4, val_accuracy=np.float32(0.5), seconds=np.int64(3),
+                    lr=float("nan"))
+    last = store.epochs(run_id)[-1]
+    assert (last["val_accuracy"], last["seconds"], last["lr"]) == (0.5, 3, None)
 
 
 def test_json_columns_are_plain_json_text(store: Store, db_path: Path) -> None:
