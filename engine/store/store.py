@@ -27,6 +27,7 @@ import os
 import socket
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +132,22 @@ def _epoch_values(rows: Iterable[Mapping[str, Any]]) -> list[tuple]:
     return values
 
 
+class _ReaderConnection(sqlite3.Connection):
+    """A read connection (a subclass only so that the store can hold it weakly)."""
+
+
+def _shutdown(writer: Writer, readers: weakref.WeakSet, lock: threading.Lock) -> None:
+    writer.close()
+    with lock:
+        conns = list(readers)
+        readers.clear()
+    for conn in conns:
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+
 def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
@@ -148,14 +165,19 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the folder for {self.path}: {exc}") from exc
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        # a dead thread's reader connection is dropped (and closed) with its thread-local
+        self._readers: weakref.WeakSet[_ReaderConnection] = weakref.WeakSet()
         self._readers_lock = threading.Lock()
         self.host = socket.gethostname()
+        self._pid = os.getpid()
         try:
             self._writer = Writer(str(self.path), self._setup)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} cannot be opened as a NAS Studio database: {exc}") \
                 from exc
+        # flush and stop the writer even if close() is forgotten (at exit or when collected)
+        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._readers,
+                                           self._readers_lock)
 
     @staticmethod
     def default_path() -> Path:
@@ -191,14 +213,7 @@ class Store:
 
     def close(self) -> None:
         """Flush queued writes, stop the writer and close every connection."""
-        self._writer.close()
-        with self._readers_lock:
-            readers, self._readers = self._readers, []
-        for conn in readers:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
+        self._finalizer()
 
     @property
     def closed(self) -> bool:
@@ -211,7 +226,13 @@ class Store:
         self.close()
 
     # -- plumbing -----------------------------------------------------------------
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:
+            raise StoreError(f"{self.path}: a Store cannot be used in a forked child process; "
+                             "open a new Store there")
+
     def _write(self, fn: Callable[[Database], T]) -> T:
+        self._check_process()
         try:
             return self._writer.submit(fn)
         except WriterClosed as exc:
@@ -220,14 +241,15 @@ class Store:
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            self._check_process()
             if self.closed:
                 raise StoreError(f"{self.path}: the store is closed")
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+                                   check_same_thread=False, factory=_ReaderConnection)
             conn.row_factory = _dict_row
             self._local.conn = conn
             with self._readers_lock:
-                self._readers.append(conn)
+                self._readers.add(conn)
         return conn
 
     def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[dict]:

@@ -37,7 +37,8 @@ class Writer:
         self._lock = threading.Lock()
         self._closed = False
         ready: Future[None] = Future()
-        self._thread = threading.Thread(target=self._loop, args=(setup, ready),
+        self._setup: Callable[[Database], None] | None = setup  # dropped once run
+        self._thread = threading.Thread(target=self._loop, args=(ready,),
                                         name="nas-studio-store-writer", daemon=True)
         self._thread.start()
         try:
@@ -57,18 +58,21 @@ class Writer:
         db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
         return db
 
-    def _loop(self, setup: Callable[[Database], None], ready: Future[None]) -> None:
+    def _loop(self, ready: Future[None]) -> None:
+        setup, self._setup = self._setup, None  # no reference back to the owner stays here
         try:
             db = self._connect()
+            assert setup is not None
+            try:
+                setup(db)
+            except BaseException:
+                db.close()
+                raise
         except BaseException as exc:  # noqa: BLE001 - handed to the opener
             ready.set_exception(exc)
             return
-        try:
-            setup(db)
-        except BaseException as exc:  # noqa: BLE001 - handed to the opener
-            db.close()
-            ready.set_exception(exc)
-            return
+        finally:
+            del setup
         ready.set_result(None)
         self._db = db
         try:

@@ -339,23 +339,66 @@ def test_trials_replace_by_number_and_search_state(store: Store) -> None:
     assert store.get_experiment(exp)["status"] == "cancelled"
 
 
-def test_store_import_is_torch_free_and_captures_environment(tmp_path: Path) -> None:
-    code = ("import sys, json; from engine.store import Store, capture_environment\n"
-            "print('torch' in sys.modules)\n"
-            f"s = Store({str(tmp_path / 'e.db')!r}); e = s.create_experiment('train', {{}})\n"
-            "print(json.dumps(s.get_experiment(e)['environment'])); s.close()\n")
+def test_store_import_is_torch_free(tmp_path: Path) -> None:
+    code = ("import sys; from engine.store import Store\n"
+            f"Store({str(tmp_path / 'e.db')!r}).close(); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=120)
-    assert out.returncode == 0, out.stderr
-    first, env_line = out.stdout.splitlines()
-    env = json.loads(env_line)
-    assert first == "False"
+                         timeout=120)
+    assert (out.returncode, out.stdout.strip()) == (0, "False"), out.stderr
+
+
+def test_experiment_captures_environment(store: Store) -> None:
     import platform
 
     import torch
     import torchvision
 
+    env = store.get_experiment(store.create_experiment("train", {}))["environment"]
     assert env["python"] == platform.python_version()
     assert (env["torch"], env["torchvision"]) == (torch.__version__, torchvision.__version__)
     assert env["hostname"] == socket.gethostname() and env["device"] in ("cpu", "cuda", "mps")
     assert env["device_name"] and env["platform"]
+
+def test_reader_thread_sees_writes_committed_after_its_first_read(store: Store) -> None:
+    _, run_id, _ = _run(store)
+    first_read, written = threading.Event(), threading.Event()
+    seen: list[list[int]] = []
+
+    def reader() -> None:
+        seen.append([e["epoch"] for e in store.epochs(run_id)])
+        first_read.set()
+        written.wait()
+        seen.append([e["epoch"] for e in store.epochs(run_id)])
+
+    t = threading.Thread(target=reader)
+    t.start()
+    first_read.wait()
+    store.add_epoch(run_id, 1, val_accuracy=0.5)
+    written.set()
+    t.join()
+    assert seen == [[], [1]]
+
+
+def test_forgotten_store_and_dead_reader_threads_release_resources(db_path: Path) -> None:
+    import gc
+
+    s = Store(db_path)
+    t = threading.Thread(target=s.experiments)
+    t.start()
+    t.join()
+    gc.collect()
+    assert len(s._readers) == 0  # the dead thread's connection went with it
+    writer_thread = s._writer._thread
+    exp = s.create_experiment("train", {}, environment=ENV)
+    del s
+    gc.collect()
+    writer_thread.join(30)
+    assert not writer_thread.is_alive()
+    with Store(db_path) as again:
+        assert [e["id"] for e in again.experiments()] == [exp]
+
+
+def test_store_refuses_use_after_fork(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "_pid", -1)  # as seen from a forked child
+    with pytest.raises(StoreError, match="forked child"):
+        store.create_experiment("train", {}, environment=ENV)
