@@ -1,0 +1,691 @@
+"""The Pareto explorer: accuracy versus cost for every trial and run.
+
+Every point is a trial (or a trained/compressed run) colored by its experiment and
+strategy; the Pareto front is a step line, constraint limits are shaded bands,
+compression lineage is drawn as parent -> child arrows, and a small plot shows the
+front's hypervolume as trials arrive.  Plot items are created once and updated with
+``setData`` from a QTimer, so thousands of points stay smooth.
+
+Mouse: hover shows a point's figures, click selects it, Ctrl+click adds a second
+point to compare, double-click emits ``design_requested(design, run_info)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.events import JobStarted, TrialFinished
+
+REDRAW_MS = 150
+AXES = {"params": "parameters", "macs": "MACs (multiply-adds)", "latency_ms": "latency (ms)"}
+ACCURACY_KEYS = ("accuracy", "val_accuracy", "best_val_accuracy", "test_accuracy", "objective")
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#7f7f7f"]
+PICK_RADIUS_PX = 12
+MAX_ARROWS = 300
+
+
+@dataclass
+class TrialPoint:
+    """One point on the plot: a trial or a run, with its figures."""
+
+    key: str
+    group: str
+    accuracy: float
+    costs: dict[str, float]
+    run_id: int | None = None
+    parent_run_id: int | None = None
+    experiment_id: int | None = None
+    trial: int | None = None
+    arch: dict[str, Any] | None = None
+    design_hash: str | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def label(self) -> str:
+        if self.trial is not None:
+            return f"#{self.experiment_id} trial {self.trial}"
+        return f"run {self.run_id}"
+
+
+def _num(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def accuracy_of(metrics: dict[str, Any]) -> float | None:
+    """The accuracy figure of a metrics dict (the first known key that is a number)."""
+    for key in ACCURACY_KEYS:
+        v = _num(metrics.get(key))
+        if v is not None:
+            return v
+    return None
+
+
+def front_indices(cost: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated points (minimize cost, maximize accuracy)."""
+    from engine.search.pareto import pareto_front
+
+    if len(cost) == 0:
+        return np.zeros(0, dtype=int)
+    return np.asarray(pareto_front(np.column_stack([cost, acc]), [False, True]), dtype=int)
+
+
+def hypervolume(cost: np.ndarray, acc: np.ndarray, ref_cost: float, ref_acc: float = 0.0
+                ) -> float:
+    """Area dominated by the points, bounded by (ref_cost, ref_acc)."""
+    from engine.search.pareto import hypervolume_2d
+
+    idx = front_indices(cost, acc)
+    pts = [(float(cost[i]), float(acc[i])) for i in idx]
+    return hypervolume_2d(pts, (ref_cost, ref_acc), [False, True]) if pts else 0.0
+
+
+def reference_cost(max_cost: float) -> float:
+    """A stable reference for the hypervolume: the next power of ten above the costs."""
+    return float(10.0 ** math.ceil(math.log10(max(max_cost, 1e-12)) + 1e-9))
+
+
+def design_diff(a: Any, b: Any, path: str = "") -> list[str]:
+    """Readable differences between two design dicts (GUI positions and names ignored)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k in ("positions", "name"):
+                continue
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in a:
+                out.append(f"{sub}: (absent) → {json.dumps(b[k])}")
+            elif k not in b:
+                out.append(f"{sub}: {json.dumps(a[k])} → (absent)")
+            else:
+                out.extend(design_diff(a[k], b[k], sub))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            out.extend(design_diff(x, y, f"{path}[{i}]"))
+        return out
+    return [] if a == b else [f"{path}: {json.dumps(a)} → {json.dumps(b)}"]
+
+
+def _fmt(value: Any) -> str:
+    v = _num(value)
+    if v is None:
+        return "—" if value is None else str(value)
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.1f} k"
+    if v == int(v):
+        return str(int(v))
+    return f"{v:.4f}"
+
+
+class ParetoExplorer(QWidget):
+    """Accuracy-versus-cost explorer over trials and runs."""
+
+    design_requested = Signal(object, object)   # (Design, run_info dict)
+    selection_changed = Signal(list)            # list[TrialPoint]
+
+    def __init__(self, parent: QWidget | None = None, *, redraw_ms: int = REDRAW_MS) -> None:
+        super().__init__(parent)
+        self.points: list[TrialPoint] = []
+        self._keys: dict[str, int] = {}
+        self._groups: dict[str, pg.ScatterPlotItem] = {}
+        self._group_labels: dict[int, str] = {}
+        self._job_labels: dict[str, str] = {}
+        self.selected: list[int] = []
+        self.constraints: dict[str, float] = {}
+        self.store: Any = None
+        self.axis = "params"
+        self.log_x = True
+        self._dirty = True
+        self._xy = np.zeros((0, 2))
+        self.front_indices: list[int] = []
+        self.hv_history: list[tuple[int, float]] = []
+        self._hv_key: tuple[Any, ...] = ()
+        self._hv_cache: dict[int, float] = {}
+        self._build_ui()
+        self._timer = QTimer(self)
+        self._timer.setInterval(redraw_ms)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start()
+
+    # -- construction -------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.axis_box = QComboBox()
+        for key, text in AXES.items():
+            self.axis_box.addItem(text, key)
+        self.axis_box.currentIndexChanged.connect(
+            lambda _i: self.set_axis(self.axis_box.currentData()))
+        self.log_box = QCheckBox("log scale")
+        self.log_box.setChecked(True)
+        self.log_box.toggled.connect(self.set_log_x)
+        self.summary = QLabel("No trials yet: run a search (Run ▸ Search…).")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Cost axis:"))
+        bar.addWidget(self.axis_box)
+        bar.addWidget(self.log_box)
+        bar.addStretch(1)
+        bar.addWidget(self.summary)
+
+        self.plot = pg.PlotWidget(background="w")
+        pi = self.plot.getPlotItem()
+        pi.showGrid(x=True, y=True, alpha=0.25)
+        pi.setLabel("left", "accuracy")
+        self.legend = pi.addLegend(labelTextSize="9pt")
+        self.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -8))
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.band = pg.LinearRegionItem(orientation="vertical", movable=False,
+                                        brush=pg.mkBrush(214, 39, 40, 40),
+                                        pen=pg.mkPen(214, 39, 40, 120))
+        self.acc_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
+                                            brush=pg.mkBrush(214, 39, 40, 30),
+                                            pen=pg.mkPen(214, 39, 40, 100))
+        for band in (self.band, self.acc_band):
+            band.setZValue(-10)
+            band.setVisible(False)
+            pi.addItem(band, ignoreBounds=True)
+        pi.getAxis("bottom").enableAutoSIPrefix(False)
+        self.lineage = pg.PlotDataItem([], [], connect="pairs",
+                                       pen=pg.mkPen("#555555", width=1.2, style=Qt.DashLine))
+        pi.addItem(self.lineage)
+        self._arrows: list[pg.ArrowItem] = []
+        self.front_line = pg.PlotDataItem([], [], pen=pg.mkPen("#222222", width=2.2),
+                                          name="Pareto front")
+        pi.addItem(self.front_line)
+        self.limit_line = pg.InfiniteLine(angle=90, movable=False,
+                                          pen=pg.mkPen(214, 39, 40, 200, width=1.5),
+                                          label="limit", labelOpts={"position": 0.95,
+                                                                    "color": (180, 30, 30)})
+        self.limit_line.setVisible(False)
+        pi.addItem(self.limit_line, ignoreBounds=True)
+        # an invisible point that keeps a constraint limit inside the auto-range
+        self._limit_anchor = pg.ScatterPlotItem([], [], size=1, pen=None, brush=None)
+        pi.addItem(self._limit_anchor)
+        self.highlight = pg.ScatterPlotItem([], [], size=16, pen=pg.mkPen("#000000", width=2.5),
+                                            brush=pg.mkBrush(0, 0, 0, 0))
+        self.highlight.setZValue(20)
+        pi.addItem(self.highlight)
+        self.hover_text = pg.TextItem("", anchor=(0, 1), color="#111111",
+                                      fill=pg.mkBrush(255, 255, 224, 235),
+                                      border=pg.mkPen("#999999"))
+        self.hover_text.setZValue(30)
+        self.hover_text.setVisible(False)
+        pi.addItem(self.hover_text, ignoreBounds=True)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        pi.getViewBox().sigRangeChanged.connect(lambda *_: self._update_arrow_angles())
+
+        self.hv_plot = pg.PlotWidget(background="w")
+        self.hv_plot.setMaximumHeight(120)
+        self.hv_plot.setMinimumHeight(80)
+        self.hv_plot.setLabel("left", "hypervolume")
+        self.hv_plot.setLabel("bottom", "trials")
+        self.hv_plot.showGrid(x=True, y=True, alpha=0.25)
+        self.hv_plot.setMouseEnabled(x=False, y=False)
+        self.hv_curve = self.hv_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2))
+
+        self.details = QTextBrowser()
+        self.details.setMinimumWidth(260)
+        self.details.setHtml(self._help_html())
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addLayout(bar)
+        lv.addWidget(self.plot, 1)
+        lv.addWidget(self.hv_plot)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+        self._update_axis_labels()
+
+    @staticmethod
+    def _help_html() -> str:
+        return ("<h3>Pareto explorer</h3><p>Each dot is one evaluated architecture. "
+                "Up and to the left is better: more accurate for less cost. The black "
+                "staircase is the Pareto front; shaded areas break your constraints.</p>"
+                "<ul><li><b>Hover</b> a dot to see its figures.</li>"
+                "<li><b>Click</b> to select, <b>Ctrl+click</b> a second dot to compare.</li>"
+                "<li><b>Double-click</b> to open its design.</li></ul>")
+
+    # -- feeding ----------------------------------------------------------------------
+    def set_group_label(self, experiment_id: int, label: str) -> None:
+        """Name an experiment's points in the legend (e.g. ``"#3 evolution"``)."""
+        self._group_labels[experiment_id] = label
+
+    def add_point(self, point: TrialPoint) -> None:
+        """Add or replace a point (by key); drawn at the next timer tick."""
+        if point.key in self._keys:
+            self.points[self._keys[point.key]] = point
+            self._hv_key = ()
+        else:
+            self._keys[point.key] = len(self.points)
+            self.points.append(point)
+        self._dirty = True
+
+    def add_trial(self, event: TrialFinished) -> bool:
+        """Add a TrialFinished event; False if it has no accuracy (rejected/failed)."""
+        metrics = dict(event.metrics or {})
+        acc = accuracy_of(metrics)
+        if acc is None or event.status not in ("finished", "ok", "completed"):
+            return False
+        group = self._group_labels.get(event.experiment_id, f"experiment {event.experiment_id}")
+        self.add_point(TrialPoint(
+            key=f"t{event.experiment_id}:{event.trial}", group=group, accuracy=acc,
+            costs={k: v for k in AXES if (v := _num(metrics.get(k))) is not None},
+            run_id=event.run_id, experiment_id=event.experiment_id, trial=event.trial,
+            arch=event.arch, figures=metrics))
+        return True
+
+    def on_event(self, event: object) -> None:
+        """Slot for ``JobRunner.event_received``."""
+        if isinstance(event, TrialFinished):
+            if event.experiment_id not in self._group_labels:
+                strategy = self._job_labels.get(event.job_id, "search")
+                self._group_labels[event.experiment_id] = f"#{event.experiment_id} {strategy}"
+            self.add_trial(event)
+        elif isinstance(event, JobStarted) and event.kind == "search":
+            self._job_labels[event.job_id] = event.description.split(" search")[0]
+
+    def clear(self) -> None:
+        self.points.clear()
+        self._keys.clear()
+        self.selected.clear()
+        self._hv_key = ()
+        self._dirty = True
+        self.redraw()
+
+    def load_from_store(self, store: Any, experiment_ids: list[int] | None = None) -> int:
+        """Load trials and runs (with lineage) from an ``engine.store.Store``."""
+        self.store = store
+        experiments = {e["id"]: e for e in store.experiments()}
+        ids = experiment_ids if experiment_ids is not None else list(experiments)
+        trial_runs: set[int] = set()
+        for exp_id in ids:
+            exp = experiments.get(exp_id, {})
+            config = _as_dict(exp.get("config"))
+            strategy = config.get("strategy") or exp.get("kind") or ""
+            self._group_labels.setdefault(exp_id, f"#{exp_id} {strategy}".strip())
+            for row in store.trials(exp_id):
+                metrics = _as_dict(row.get("metrics"))
+                ev = TrialFinished("store", experiment_id=exp_id, run_id=row.get("run_id"),
+                                   trial=int(row.get("trial") or 0),
+                                   status=row.get("status") or "finished",
+                                   arch=_as_dict(row.get("arch")) or None, metrics=metrics)
+                if self.add_trial(ev) and row.get("run_id") is not None:
+                    trial_runs.add(int(row["run_id"]))
+        for run in store.runs():
+            if run["id"] in trial_runs or (experiment_ids is not None
+                                           and run.get("experiment_id") not in ids):
+                continue
+            acc = accuracy_of(run)
+            if acc is None:
+                continue
+            exp_id = run.get("experiment_id")
+            group = self._group_labels.get(exp_id, f"{run.get('kind') or 'run'} runs")
+            if run.get("kind") == "compress":
+                group = "compressed"
+            self.add_point(TrialPoint(
+                key=f"r{run['id']}", group=group, accuracy=acc,
+                costs={k: v for k in AXES if (v := _num(run.get(k))) is not None},
+                run_id=run["id"], parent_run_id=run.get("parent_id"), experiment_id=exp_id,
+                design_hash=run.get("design_hash"), figures=dict(run)))
+        for p in self.points:      # lineage for trials whose runs have parents
+            if p.run_id is not None and p.parent_run_id is None:
+                try:
+                    p.parent_run_id = store.get_run(p.run_id).get("parent_id")
+                except Exception:  # noqa: BLE001 - a trial may have no stored run
+                    pass
+        self._dirty = True
+        self.redraw()
+        return len(self.points)
+
+    # -- settings -----------------------------------------------------------------
+    def set_axis(self, axis: str) -> None:
+        if axis not in AXES:
+            raise ValueError(f"unknown cost axis {axis!r}; choose one of {', '.join(AXES)}")
+        self.axis = axis
+        idx = self.axis_box.findData(axis)
+        if idx != self.axis_box.currentIndex():
+            self.axis_box.setCurrentIndex(idx)
+        self._update_axis_labels()
+        self._dirty = True
+        self.redraw()
+
+    def set_log_x(self, on: bool) -> None:
+        self.log_x = bool(on)
+        if self.log_box.isChecked() != self.log_x:
+            self.log_box.setChecked(self.log_x)
+        self._update_axis_labels()
+        self._dirty = True
+        self.redraw()
+
+    def set_constraints(self, **limits: float | None) -> None:
+        """Limits to shade: ``max_params``, ``max_macs``, ``max_latency_ms``, ``min_accuracy``."""
+        for k, v in limits.items():
+            if v is None:
+                self.constraints.pop(k, None)
+            else:
+                self.constraints[k] = float(v)
+        self._dirty = True
+        self.redraw()
+
+    def _update_axis_labels(self) -> None:
+        pi = self.plot.getPlotItem()
+        pi.setLabel("bottom", AXES[self.axis] + (" (log scale)" if self.log_x else ""))
+        pi.getAxis("bottom").setLogMode(self.log_x)
+
+    # -- drawing --------------------------------------------------------------------
+    def _tx(self, x: np.ndarray | float) -> np.ndarray | float:
+        if not self.log_x:
+            return x
+        return np.log10(np.maximum(x, 1e-12))
+
+    def _group_item(self, group: str) -> pg.ScatterPlotItem:
+        item = self._groups.get(group)
+        if item is None:
+            color = PALETTE[len(self._groups) % len(PALETTE)]
+            item = pg.ScatterPlotItem([], [], size=8, pen=pg.mkPen(None),
+                                      brush=pg.mkBrush(color), name=group)
+            self.plot.getPlotItem().addItem(item)
+            self._groups[group] = item
+        return item
+
+    def visible_indices(self) -> np.ndarray:
+        """Indices of points that have a figure on the current cost axis."""
+        return np.array([i for i, p in enumerate(self.points) if self.axis in p.costs
+                         and (not self.log_x or p.costs[self.axis] > 0)], dtype=int)
+
+    def redraw(self) -> None:
+        """Push the data to the plot items (timer slot; cheap when nothing changed)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        idx = self.visible_indices()
+        cost = np.array([self.points[i].costs[self.axis] for i in idx], dtype=float)
+        acc = np.array([self.points[i].accuracy for i in idx], dtype=float)
+        x = self._tx(cost)
+        self._xy = np.full((len(self.points), 2), np.nan)
+        if len(idx):
+            self._xy[idx, 0] = x
+            self._xy[idx, 1] = acc
+        by_group: dict[str, list[int]] = {}
+        for j, i in enumerate(idx):
+            by_group.setdefault(self.points[i].group, []).append(j)
+        for p in self.points:
+            self._group_item(p.group)
+        for group, item in self._groups.items():
+            js = by_group.get(group, [])
+            item.setData(x[js], acc[js]) if js else item.setData([], [])
+        self._draw_front(idx, cost, acc)
+        self._draw_bands()
+        self._draw_lineage()
+        self._draw_selection()
+        n_front = len(self.front_indices)
+        self.summary.setText(f"{len(idx)} points on this axis, {n_front} on the front"
+                             if self.points else "No trials yet: run a search (Run ▸ Search…).")
+
+    def _draw_front(self, idx: np.ndarray, cost: np.ndarray, acc: np.ndarray) -> None:
+        if len(idx) == 0:
+            self.front_indices = []
+            self.front_line.setData([], [])
+            self.hv_history = []
+            self.hv_curve.setData([], [])
+            return
+        front = front_indices(cost, acc)
+        order = front[np.argsort(cost[front], kind="stable")]
+        self.front_indices = [int(i) for i in idx[order]]
+        fc, fa = cost[order], acc[order]
+        self.front_line.setData(np.repeat(self._tx(fc), 2)[1:], np.repeat(fa, 2)[:-1])
+        self._update_hypervolume(cost, acc)
+
+    def _update_hypervolume(self, cost: np.ndarray, acc: np.ndarray) -> None:
+        """Hypervolume of the front after every ``step`` arrivals (about 120 samples).
+
+        Samples already computed are kept while the reference and the step stay the same,
+        so live updates only compute the new ones.
+        """
+        ref = self.constraints.get(f"max_{self.axis}") or reference_cost(float(cost.max()))
+        n = len(cost)
+        step = max(1, math.ceil(n / 120))
+        key = (self.axis, self.log_x, ref, step)
+        if key != self._hv_key:
+            self._hv_key, self._hv_cache = key, {}
+        ns = list(range(step, n + 1, step))
+        if not ns or ns[-1] != n:
+            ns.append(n)
+        for m in ns:
+            if m not in self._hv_cache:
+                self._hv_cache[m] = hypervolume(cost[:m] / ref, acc[:m], 1.0, 0.0)
+        # the last sample may be a partial step; drop stale partial ones
+        self._hv_cache = {m: v for m, v in self._hv_cache.items() if m % step == 0 or m == n}
+        self.hv_history = [(m, self._hv_cache[m]) for m in ns]
+        self.hv_curve.setData([m for m, _ in self.hv_history], [v for _, v in self.hv_history])
+
+    def _draw_bands(self) -> None:
+        limit = self.constraints.get(f"max_{self.axis}")
+        if limit is not None and (not self.log_x or limit > 0):
+            lo = float(self._tx(limit))
+            hi = lo + (6.0 if self.log_x else max(limit * 10, 1.0))
+            self.band.setRegion((lo, hi))
+            self.band.setVisible(True)
+            self.limit_line.setValue(lo)
+            self.limit_line.setVisible(True)
+            self.limit_line.label.setFormat(f"max {self.axis} {_fmt(limit)}")
+            ys = [p.accuracy for p in self.points] or [0.0]
+            anchor = self._tx(limit * 1.15) if self.log_x else limit * 1.05
+            self._limit_anchor.setData([anchor], [float(np.median(ys))])
+        else:
+            self.band.setVisible(False)
+            self.limit_line.setVisible(False)
+            self._limit_anchor.setData([], [])
+        min_acc = self.constraints.get("min_accuracy")
+        if min_acc is not None:
+            self.acc_band.setRegion((min_acc - 10.0, min_acc))
+            self.acc_band.setVisible(True)
+        else:
+            self.acc_band.setVisible(False)
+
+    def _draw_lineage(self) -> None:
+        by_run = {p.run_id: i for i, p in enumerate(self.points) if p.run_id is not None}
+        segs: list[tuple[int, int]] = []
+        for i, p in enumerate(self.points):
+            j = by_run.get(p.parent_run_id) if p.parent_run_id is not None else None
+            if j is not None and not np.isnan(self._xy[i, 0]) and not np.isnan(self._xy[j, 0]):
+                segs.append((j, i))
+        segs = segs[:MAX_ARROWS]
+        xs = [self._xy[k, 0] for s in segs for k in s]
+        ys = [self._xy[k, 1] for s in segs for k in s]
+        self.lineage.setData(xs, ys)
+        self._lineage_segments = segs
+        pi = self.plot.getPlotItem()
+        while len(self._arrows) < len(segs):
+            arrow = pg.ArrowItem(headLen=12, tipAngle=28, pen=pg.mkPen("#555555"),
+                                 brush=pg.mkBrush("#555555"))
+            arrow.setZValue(5)
+            pi.addItem(arrow, ignoreBounds=True)
+            self._arrows.append(arrow)
+        for k, arrow in enumerate(self._arrows):
+            arrow.setVisible(k < len(segs))
+        self._update_arrow_angles()
+
+    def _update_arrow_angles(self) -> None:
+        vb = self.plot.getPlotItem().getViewBox()
+        for arrow, (j, i) in zip(self._arrows, getattr(self, "_lineage_segments", []),
+                                 strict=False):
+            tip = QPointF(*self._xy[i])
+            a = vb.mapViewToScene(QPointF(*self._xy[j]))
+            b = vb.mapViewToScene(tip)
+            angle = math.degrees(math.atan2(b.y() - a.y(), b.x() - a.x()))
+            arrow.setStyle(angle=180 + angle)
+            arrow.setPos(tip)
+
+    def _draw_selection(self) -> None:
+        sel = [i for i in self.selected if not np.isnan(self._xy[i, 0])]
+        self.highlight.setData(self._xy[sel, 0] if sel else [], self._xy[sel, 1] if sel else [])
+
+    # -- interaction ------------------------------------------------------------------
+    def point_at(self, scene_pos: QPointF) -> int | None:
+        """Index of the point nearest to a scene position, within a few pixels."""
+        if not len(self._xy):
+            return None
+        vb = self.plot.getPlotItem().getViewBox()
+        view = vb.mapSceneToView(scene_pos)
+        px = vb.viewPixelSize()
+        dx = (self._xy[:, 0] - view.x()) / max(px[0], 1e-12)
+        dy = (self._xy[:, 1] - view.y()) / max(px[1], 1e-12)
+        d = np.hypot(dx, dy)
+        if np.all(np.isnan(d)):
+            return None
+        i = int(np.nanargmin(d))
+        return i if d[i] <= PICK_RADIUS_PX else None
+
+    def scene_pos_of(self, index: int) -> QPointF:
+        """Scene position of a point (for tests and keyboard navigation)."""
+        vb = self.plot.getPlotItem().getViewBox()
+        return vb.mapViewToScene(QPointF(*self._xy[index]))
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        i = self.point_at(scene_pos)
+        if i is None:
+            self.hover_text.setVisible(False)
+            return
+        self.hover_text.setText(self.describe(i))
+        self.hover_text.setPos(*self._xy[i])
+        self.hover_text.setVisible(True)
+
+    def _on_mouse_clicked(self, ev: Any) -> None:
+        i = self.point_at(ev.scenePos())
+        if i is None:
+            return
+        ev.accept()
+        if ev.double():
+            self.request_design(i)
+        else:
+            self.select(i, add=bool(ev.modifiers() & Qt.ControlModifier))
+
+    def describe(self, i: int) -> str:
+        p = self.points[i]
+        lines = [p.label(), p.group, f"accuracy {p.accuracy:.4f}"]
+        lines += [f"{AXES[k].split(' ')[0]} {_fmt(v)}" for k, v in p.costs.items()]
+        if p.parent_run_id is not None:
+            lines.append(f"compressed from run {p.parent_run_id}")
+        return "\n".join(lines)
+
+    def select(self, i: int, add: bool = False) -> None:
+        """Select point ``i``; with ``add`` keep the previous one for comparison."""
+        if add and self.selected and self.selected[-1] != i:
+            self.selected = [self.selected[-1], i]
+        else:
+            self.selected = [i]
+        self._draw_selection()
+        self._show_details()
+        self.selection_changed.emit([self.points[k] for k in self.selected])
+
+    def design_of(self, i: int) -> Any:
+        """The design of point ``i`` (from its trial JSON or the store)."""
+        p = self.points[i]
+        if p.arch:
+            from engine.arch.serialize import design_from_dict
+
+            return design_from_dict(p.arch)
+        if self.store is not None:
+            h = p.design_hash
+            if h is None and p.run_id is not None:
+                h = self.store.get_run(p.run_id).get("design_hash")
+            if h:
+                return self.store.get_design(h)
+        raise LookupError(f"{p.label()} has no stored design")
+
+    def request_design(self, i: int) -> None:
+        """Emit ``design_requested`` for point ``i`` (double-click)."""
+        p = self.points[i]
+        try:
+            design = self.design_of(i)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, not raised into Qt
+            self.details.setHtml(f"<p><b>Cannot open {p.label()}:</b> {exc}</p>")
+            return
+        info = {"run_id": p.run_id, "experiment_id": p.experiment_id, "trial": p.trial,
+                "accuracy": p.accuracy, **p.costs, "label": p.label(), "group": p.group}
+        self.design_requested.emit(design, info)
+
+    def _arch_of(self, i: int) -> dict[str, Any] | None:
+        p = self.points[i]
+        if p.arch:
+            return p.arch
+        try:
+            from engine.arch.serialize import design_to_dict
+
+            return design_to_dict(self.design_of(i))
+        except Exception:  # noqa: BLE001 - the comparison just omits the diff
+            return None
+
+    def comparison(self) -> tuple[list[TrialPoint], list[str]]:
+        """The selected points and the diff of their designs (two selected)."""
+        pts = [self.points[i] for i in self.selected]
+        if len(pts) < 2:
+            return pts, []
+        a, b = self._arch_of(self.selected[0]), self._arch_of(self.selected[1])
+        if a is None or b is None:
+            return pts, ["(a design is not available for comparison)"]
+        return pts, design_diff(a, b) or ["(identical designs)"]
+
+    def _show_details(self) -> None:
+        pts, diff = self.comparison()
+        if not pts:
+            self.details.setHtml(self._help_html())
+            return
+        keys = ["accuracy"] + list(AXES)
+        head = "".join(f"<th>{p.label()}</th>" for p in pts)
+        rows = "".join(
+            f"<tr><td>{k}</td>" + "".join(
+                f"<td>{_fmt(p.accuracy if k == 'accuracy' else p.costs.get(k))}</td>"
+                for p in pts) + "</tr>" for k in keys)
+        html = (f"<h3>{'Comparison' if len(pts) == 2 else 'Selected'}</h3>"
+                f"<table border='1' cellspacing='0' cellpadding='3'><tr><th></th>{head}</tr>"
+                f"{rows}</table>")
+        if len(pts) == 2:
+            items = "".join(f"<li><code>{line}</code></li>" for line in diff[:60])
+            html += f"<h4>Design differences</h4><ul>{items}</ul>"
+        else:
+            html += "<p>Ctrl+click another point to compare; double-click to open.</p>"
+        self.details.setHtml(html)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            out = json.loads(value)
+        except ValueError:
+            return {}
+        return out if isinstance(out, dict) else {}
+    return {}
