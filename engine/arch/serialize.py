@@ -21,7 +21,6 @@ design_to_dict(d)) == d`` always holds and built modules keep their parameter or
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import fields
@@ -157,6 +156,8 @@ def save_design(d: Design, path: str | Path) -> None:
 
 def design_hash(d: Design) -> str:
     """sha256 of the canonical JSON, ignoring the name and GUI positions."""
+    import hashlib
+
     obj = design_to_dict(d, positions=False)
     obj.pop("name", None)
     text = json.dumps(_canonical_numbers(obj), sort_keys=True, separators=(",", ":"))
