@@ -14,13 +14,9 @@ import torch
 from torch import nn
 
 from engine.arch.model import BlockStack, Stage
+from engine.arch.scaling import scaled_head_channels, scaled_stages, scaled_stem_channels
 from engine.ops import registry
-from engine.ops.torch_blocks import activation_layer, make_divisible, norm_layer
-
-try:  # the shared scaling rules (engine.arch.scaling) once they exist
-    from engine.arch.scaling import scaled_stages as _shared_scaled_stages
-except ImportError:  # pragma: no cover - transitional, until engine.arch.scaling lands
-    _shared_scaled_stages = None
+from engine.ops.torch_blocks import activation_layer, norm_layer
 
 __all__ = ["StackNetwork", "batchnorm_settings", "build_stack_network", "stem_head_channels",
            "stages_of"]
@@ -31,24 +27,13 @@ _TF_BN_SCALINGS = {(1.6, 2.2), (1.8, 2.6), (2.0, 3.1)}
 
 
 def stages_of(stack: BlockStack) -> list[Stage]:
-    """The stages as built: width and depth multipliers applied."""
-    if _shared_scaled_stages is not None:
-        return list(_shared_scaled_stages(stack))
-    out = []
-    for s in stack.stages:
-        out.append(Stage(s.block, int(math.ceil(s.repeats * stack.depth_mult)), s.kernel,
-                         s.stride, s.expansion, make_divisible(s.channels * stack.width_mult, 8),
-                         s.se, s.act))
-    return out
+    """The stages as built: width and depth multipliers applied (``engine.arch.scaling``)."""
+    return scaled_stages(stack)
 
 
 def stem_head_channels(stack: BlockStack) -> tuple[int, int]:
-    """Stem and head widths as built (both scale with width; head only if configured)."""
-    stem = make_divisible(stack.stem_channels * stack.width_mult, 8)
-    head = stack.head_channels
-    if stack.head_scales_with_width:
-        head = make_divisible(stack.head_channels * stack.width_mult, 8)
-    return stem, head
+    """Stem and head widths as built."""
+    return scaled_stem_channels(stack), scaled_head_channels(stack)
 
 
 def batchnorm_settings(stack: BlockStack) -> tuple[float, float]:

@@ -17,21 +17,14 @@ from torch import nn
 from torchvision.ops.misc import Conv2dNormActivation, SqueezeExcitation
 from torchvision.ops.stochastic_depth import StochasticDepth
 
+from engine.arch.scaling import make_divisible
+
 __all__ = ["ACTIVATIONS", "MBConv", "activation_layer", "ds_block", "ir_block",
            "make_divisible", "norm_layer"]
 
 ACTIVATIONS: dict[str, Callable[..., nn.Module]] = {
     "silu": nn.SiLU, "relu6": nn.ReLU6, "relu": nn.ReLU, "hswish": nn.Hardswish,
 }
-
-
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
-    """Round ``v`` to a multiple of ``divisor``, never below 90% of ``v`` (torchvision)."""
-    min_value = divisor if min_value is None else min_value
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 def activation_layer(name: str) -> Callable[..., nn.Module]:
