@@ -60,7 +60,7 @@ def trial_seed(seed: int, trial: int) -> int:
 
 
 def _design_dict(design: Any) -> dict[str, Any]:
-    from engine.store.designs import design_to_dict
+    from engine.arch.serialize import design_to_dict
 
     return design_to_dict(design)
 

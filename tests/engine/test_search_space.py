@@ -131,3 +131,18 @@ def test_space_does_not_import_torch():
             "s.MBConvSpace())]; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_nb201_designs_match_the_shared_codec():
+    from engine.arch.nb201 import format_nb201, parse_nb201
+
+    space = NB201Space()
+    rng = random.Random(5)
+    for _ in range(10):
+        code = space.sample_code(rng)
+        assert _same_cell(space.decode(code), parse_nb201(space.cellstr(code)))
+        assert format_nb201(space.decode(code)) == space.cellstr(code)
+
+
+def _same_cell(a, b):
+    return a.normal == b.normal and a.macro == b.macro and a.reduce == b.reduce

@@ -1,0 +1,230 @@
+"""``nas-studio search``: architecture search over a space, with a strategy and a budget."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from typing import Any
+
+SPACES = ("darts", "nas-bench-201", "mbconv")
+STRATEGIES = ("random", "evolution", "reinforce", "darts")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "search", help="search architectures (random, evolution, REINFORCE, DARTS one-shot)",
+        description="Search a space of architectures. Every trial is recorded in the "
+        "experiment database as it finishes; `--resume ID` continues a killed search.")
+    p.add_argument("--space", help="darts, nas-bench-201, mbconv or a space JSON file "
+                   "(default: nas-bench-201 with --benchmark, else darts)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="evolution")
+    p.add_argument("--budget", type=int, default=20, help="trials to evaluate (default 20)")
+    p.add_argument("--objectives", default="accuracy",
+                   help="comma-separated: accuracy first (maximised), then costs to minimise "
+                   "(params, macs, latency_ms, or benchmark columns)")
+    p.add_argument("--max-params", type=float, help="reject designs with more parameters")
+    p.add_argument("--max-macs", type=float, help="reject designs with more multiply-adds")
+    p.add_argument("--max-latency-ms", type=float, help="reject slower designs (measured)")
+    p.add_argument("--dataset", default="digits", help="dataset to train trials on")
+    p.add_argument("--epochs-per-trial", type=int, default=1, metavar="N")
+    p.add_argument("--subset", type=int, help="train each trial on this many images")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--channels", type=int, help="cell spaces: initial channels")
+    p.add_argument("--layers", type=int, help="cell spaces: cells (per stage for nas-bench-201)")
+    p.add_argument("--benchmark", metavar="CSV",
+                   help="tabular benchmark: a CSV with a cellstr column (nas-bench-201 space)")
+    p.add_argument("--objective", help="benchmark column to maximise")
+    p.add_argument("--report", help="benchmark column to report for the best design")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0)
+    seeds.add_argument("--seeds", metavar="A..B", help="one independent search per seed")
+    p.add_argument("--workers", type=int, default=1, help="parallel trials (process pool)")
+    p.add_argument("--population", type=int, help="evolution: population size")
+    p.add_argument("--sample", type=int, help="evolution: sample size")
+    p.add_argument("--search-epochs", type=int, default=1,
+                   help="darts: supernet search epochs (default 1)")
+    p.add_argument("--name", help="experiment name")
+    p.add_argument("--resume", type=int, metavar="EXPERIMENT_ID",
+                   help="continue a search experiment after a crash or kill")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                   help="experiment database (default: the user data directory)")
+    p.set_defaults(func=run)
+
+
+def parse_seeds(text: str) -> list[int]:
+    from engine.cli import CliError
+
+    a, sep, b = text.partition("..")
+    try:
+        lo, hi = (int(a), int(b)) if sep else (int(a), int(a))
+    except ValueError:
+        raise CliError(f"--seeds: expected A..B (e.g. 0..29), got {text!r}") from None
+    if hi < lo:
+        raise CliError(f"--seeds: {hi} < {lo}")
+    return list(range(lo, hi + 1))
+
+
+def build_config(args: argparse.Namespace, seed: int) -> Any:
+    """A ``SearchConfig`` from the arguments; bad input raises ``CliError``."""
+    from engine.arch.space import BUILTIN_SPACES, SpaceError, get_space
+    from engine.cli import CliError
+    from engine.search.constraints import Constraints
+    from engine.search.evaluators import EvaluatorError, TabularBenchmark, TrainEvaluator
+    from engine.search.job import SearchConfig
+
+    space_name = args.space or ("nas-bench-201" if args.benchmark else "darts")
+    options: dict[str, Any] = {}
+    if space_name in BUILTIN_SPACES and space_name != "mbconv":
+        if args.channels:
+            options["channels"] = args.channels
+        if args.layers:
+            options["layers"] = args.layers
+    try:
+        space = get_space(space_name, **options)
+    except (SpaceError, TypeError) as exc:
+        raise CliError(f"--space: {exc}") from None
+    if args.budget < 1:
+        raise CliError("--budget must be at least 1")
+    try:
+        if args.benchmark:
+            if space.name != "nas-bench-201":
+                raise CliError("--benchmark needs --space nas-bench-201")
+            if args.strategy == "darts":
+                raise CliError("--strategy darts trains a supernet; it needs --dataset, "
+                               "not --benchmark")
+            if not args.objective:
+                raise CliError("--benchmark needs --objective COLUMN")
+            evaluator = TabularBenchmark(args.benchmark, args.objective, args.report, space)
+        else:
+            if args.objective or args.report:
+                raise CliError("--objective/--report name benchmark columns; use --benchmark")
+            evaluator = TrainEvaluator(args.dataset, epochs=args.epochs_per_trial,
+                                       subset=args.subset, batch_size=args.batch_size,
+                                       lr=args.lr)
+    except EvaluatorError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        constraints = Constraints(args.max_params, args.max_macs, args.max_latency_ms)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    if not objectives or objectives[0] not in ("accuracy", "objective", evaluator.objective):
+        raise CliError("--objectives: the first objective must be accuracy")
+    strategy_options: dict[str, Any] = {}
+    if args.strategy == "evolution":
+        if args.population:
+            strategy_options["population"] = args.population
+        if args.sample:
+            strategy_options["sample"] = args.sample
+    if args.strategy == "darts":
+        strategy_options["search_epochs"] = args.search_epochs
+    return SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy=args.strategy,
+                        budget=args.budget, seed=seed, objectives=objectives,
+                        constraints=constraints.to_dict(), strategy_options=strategy_options,
+                        workers=max(1, args.workers)), evaluator
+
+
+class Printer:
+    """Prints trials as they finish (to stderr with --json, so stdout stays JSON)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.out = sys.stderr if quiet else sys.stdout
+        self.error: str | None = None
+
+    def __call__(self, event: Any) -> None:
+        from engine.events import JobFailed, LogMessage, TrialFinished
+
+        if isinstance(event, TrialFinished):
+            m = event.metrics
+            parts = [f"trial {event.trial:>4} {event.status:<9}"]
+            for key in ("val_accuracy", "test_accuracy", "params", "macs"):
+                if key in m:
+                    parts.append(f"{key}={m[key]:.6g}")
+            if event.error:
+                parts.append(event.error.splitlines()[0])
+            print("  ".join(parts), file=self.out, flush=True)
+        elif isinstance(event, LogMessage):
+            print(f"[{event.level}] {event.message}", file=self.out, flush=True)
+        elif isinstance(event, JobFailed):
+            self.error = event.error
+
+
+def _run_one(job: Any, printer: Printer) -> dict[str, Any]:
+    from engine.cli import EXIT_FAILED, CliError
+
+    result = job.run(printer)
+    if result is None:
+        raise CliError(f"search failed: {printer.error or 'cancelled'}", EXIT_FAILED)
+    return result
+
+
+def _print_result(result: dict[str, Any], out: Any) -> None:
+    best = result.get("best")
+    print(f"experiment {result['experiment_id']}: {result['trials']} trials "
+          f"{result.get('counts', {})}", file=out)
+    if best is None:
+        print("no trial finished", file=out)
+        return
+    arch = best.get("cellstr") or best["arch"].get("name", "")
+    print(f"best: trial {best['trial']}  {arch}  {result['objective']}={best['objective']}  "
+          f"{result['report']}={best['report']}", file=out)
+    print(f"pareto front: {len(result['pareto'])} designs", file=out)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.cli import CliError
+    from engine.store import open_store
+
+    store = open_store(args)
+    printer = Printer(quiet=args.json)
+    try:
+        if args.resume is not None:
+            from engine.search.job import resume_search
+            from engine.store import StoreError
+
+            store.mark_interrupted()
+            try:
+                result = resume_search(store, args.resume, printer)
+            except (StoreError, ValueError) as exc:
+                raise CliError(str(exc)) from None
+            if result is None:
+                raise CliError(f"search failed: {printer.error}", 1)
+            results = [result]
+        else:
+            from engine.search.job import SearchJob
+
+            seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
+            results = []
+            for seed in seeds:
+                config, evaluator = build_config(args, seed)
+                name = args.name if len(seeds) == 1 or not args.name else f"{args.name} s{seed}"
+                job = SearchJob(config, store, name=name, evaluator=evaluator)
+                results.append(_run_one(job, printer))
+    finally:
+        store.close()
+    if args.seeds and args.resume is None:
+        reports = [r["best"]["report"] for r in results if r["best"]]
+        objectives = [r["best"]["objective"] for r in results if r["best"]]
+        out = {"seeds": [{"seed": r["seed"], "best": r["best"],
+                          "experiment_id": r["experiment_id"], "trials": r["trials"]}
+                         for r in results],
+               "mean_report": statistics.mean(reports) if reports else None,
+               "mean_objective": statistics.mean(objectives) if objectives else None}
+        if args.json:
+            print(json.dumps(out, default=str))
+        else:
+            for r in results:
+                _print_result(r, sys.stdout)
+            print(f"mean {results[0]['report']} over {len(reports)} seeds: "
+                  f"{out['mean_report']}")
+        return 0
+    result = results[0]
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        _print_result(result, sys.stdout)
+    return 0
