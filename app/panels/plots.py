@@ -104,7 +104,7 @@ class TrainingCurves(QWidget):
         """Show a finished run from store rows (``Store.epochs``)."""
         self.clear(run_id, title)
         for row in rows:
-            self.add_epoch(row["epoch"], **row)
+            self.add_epoch(row["epoch"], **{k: row.get(k) for k in SERIES})
         self.flush()
 
     def points(self, key: str) -> list[tuple[int, float]]:
