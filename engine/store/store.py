@@ -40,7 +40,7 @@ from engine.store import codec
 from engine.store.environment import capture_environment
 from engine.store.migrations import MIGRATIONS, Migration
 from engine.store.processes import pid_alive
-from engine.store.writer import Writer, WriterClosed
+from engine.store.writer import Writer, WriterClosed, transaction
 
 T = TypeVar("T")
 
@@ -192,20 +192,19 @@ class Store:
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode!r})")
         db.execute("PRAGMA synchronous=NORMAL")
-        with db.atomic():
+        # one transaction: two processes opening a new file at once migrate it once
+        with transaction(db):
             if "_migrations" not in db.table_names():
                 db["_migrations"].create({"id": int, "name": str, "applied": str}, pk="id")
             done = {r["id"] for r in db["_migrations"].rows}
-        known = len(self._migrations)
-        if done and max(done) > known:
-            raise StoreError(f"{self.path} has schema version {max(done)}, newer than this "
-                             f"NAS Studio knows ({known}); upgrade NAS Studio to open it")
-        for number, (name, fn) in enumerate(self._migrations, start=1):
-            if number in done:
-                continue
-            with db.atomic():
-                fn(db)
-                db["_migrations"].insert({"id": number, "name": name, "applied": now()})
+            known = len(self._migrations)
+            if done and max(done) > known:
+                raise StoreError(f"{self.path} has schema version {max(done)}, newer than "
+                                 f"this NAS Studio knows ({known}); upgrade NAS Studio to open it")
+            for number, (name, fn) in enumerate(self._migrations, start=1):
+                if number not in done:
+                    fn(db)
+                    db["_migrations"].insert({"id": number, "name": name, "applied": now()})
 
     def schema_version(self) -> int:
         row = self._one("SELECT MAX(id) AS v FROM _migrations")

@@ -9,10 +9,11 @@ current transaction as a savepoint.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -20,6 +21,28 @@ from sqlite_utils import Database
 
 T = TypeVar("T")
 _STOP = object()
+
+
+@contextlib.contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error).
+
+    Taking the write lock up front lets SQLite's busy timeout wait for another
+    process's writer, where a deferred transaction that read first would fail at once.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
 
 
 class WriterClosed(RuntimeError):
@@ -84,7 +107,7 @@ class Writer:
                 if not fut.set_running_or_notify_cancel():
                     continue
                 try:
-                    with db.atomic():
+                    with transaction(db):
                         result = fn(db)
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                     fut.set_exception(exc)

@@ -402,3 +402,31 @@ def test_store_refuses_use_after_fork(store: Store, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(store, "_pid", -1)  # as seen from a forked child
     with pytest.raises(StoreError, match="forked child"):
         store.create_experiment("train", {}, environment=ENV)
+
+
+WRITER_SCRIPT = """
+import sys
+from engine.arch.presets import get_preset
+from engine.store import Store
+s = Store(sys.argv[1])
+h = s.add_design(get_preset("darts-v2"))
+exp = s.create_experiment("train", {}, environment={})
+for _ in range(20):  # each create_run reads (checks its references) before it writes
+    run = s.create_run(exp, h)
+    for epoch in range(1, 4):
+        s.add_epoch(run, epoch, val_accuracy=epoch / 3)
+    s.update_run(run, status="finished")
+s.close()
+"""
+
+
+def test_processes_create_and_write_one_file(db_path: Path) -> None:
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(db_path)],
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    with Store(db_path) as s:
+        assert s.schema_version() == len(MIGRATIONS)
+        assert len(s.experiments()) == 3
+        assert [r["epochs_done"] for r in s.runs()] == [3] * 60
+        assert {r["status"] for r in s.runs()} == {"finished"}
