@@ -18,11 +18,23 @@ class CheckpointError(Exception):
     """A checkpoint is missing, unreadable or not ours; the message names the file."""
 
 
-def run_checkpoint_dir(run_id: int | str) -> Path:
-    """``checkpoints_dir()/run-<id>/`` (created on demand)."""
-    from engine.paths import checkpoints_dir
+def run_checkpoint_dir(run_id: int | str, db_path: str | Path | None = None) -> Path:
+    """``checkpoints_dir()/run-<id>/`` for the default store (created on demand).
 
-    path = checkpoints_dir() / f"run-{run_id}"
+    Runs of another database file get ``checkpoints_dir()/<db name>-<hash>/run-<id>/``
+    so that equal run ids of different databases never share a checkpoint.
+    """
+    import hashlib
+
+    from engine.paths import checkpoints_dir, default_db_path
+
+    base = checkpoints_dir()
+    if db_path is not None:
+        db = Path(db_path).expanduser().resolve()
+        if db != default_db_path().resolve():
+            digest = hashlib.sha256(str(db).encode()).hexdigest()[:8]
+            base = base / f"{db.stem}-{digest}"
+    path = base / f"run-{run_id}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

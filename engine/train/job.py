@@ -138,7 +138,9 @@ class TrainJob(Job):
         if self.store is not None:
             self._open_rows(design, splits, device)
             if self.checkpoint_path is None and cfg.checkpoint:
-                self.checkpoint_path = run_checkpoint_dir(self.run_id) / "last.pt"
+                self.checkpoint_path = run_checkpoint_dir(self.run_id,
+                                                          getattr(self.store, "path", None))
+                self.checkpoint_path = self.checkpoint_path / "last.pt"
             self.store.update_run(self.run_id, params=params, macs=macs, status="running",
                                   checkpoint=str(self.checkpoint_path)
                                   if self.checkpoint_path else None)
@@ -155,6 +157,9 @@ class TrainJob(Job):
             result = trainer.fit()
         except Cancelled:
             self._close("cancelled", None)
+            raise
+        except KeyboardInterrupt:
+            self._close("interrupted", "interrupted by the user")
             raise
         except Exception as exc:
             self._close("failed", f"{type(exc).__name__}: {exc}")
