@@ -12,13 +12,15 @@ Rules enforced beyond plain types and ranges:
   (in the concat or feeding another node: an error for DARTS-style cells, a
   warning for NAS-Bench-201 cells); the concat is non-empty, has no duplicates and
   names existing nodes.  DARTS-style cells have 2 inputs and NAS-Bench-201 cells 1.
-* Divisibility: the factorized reduce (DARTS: stride-2 ``skip_connect`` and the
-  preprocessing after a reduction cell) and the NAS-Bench-201 residual reduction
-  halve the feature map with two paths that only agree on an even size, so the
-  height and width entering every reduction must be even.  (The channel count of
-  the factorized reduce is always even in the DARTS macro, because a reduction cell
-  doubles ``C``; all grouped convolutions here are depthwise, so no channel count
-  can be indivisible.)
+* Divisibility: the NAS-Bench-201 residual reduction adds a stride-2 3x3 conv
+  (``ceil(H/2)``) to a 2x2 average pool (``floor(H/2)``), so the height and width
+  entering both reductions must be even.  The DARTS skeleton has no such constraint:
+  every stride-2 op gives ``ceil(H/2)`` and the factorized reduce pads odd sizes
+  (engine/ops/torch_ops.py); its channel count is always even because a reduction
+  cell doubles ``C``.  All grouped convolutions here are depthwise
+  (``groups == channels``), so no channel count can be indivisible.
+* A DARTS design without a reduce cell is built with the normal cell at the
+  reduction positions (a warning); that cell then must not output a cell input.
 * Block stacks: strides 1 or 2, odd kernels, SE ratio in [0, 1), known
   activations, positive integer sizes.
 """
@@ -133,14 +135,15 @@ def _cell_design(d: CellDesign) -> list[Problem]:
     if style == "nb201" and d.reduce is not None:
         out.append(Problem("reduce cell", "NAS-Bench-201 networks have no reduction cell; "
                            "it is ignored", "warning"))
+    positions = d.macro.reduction_positions() if macro_ok and style == "darts" else []
+    normal_reduces = bool(positions) and d.reduce is None
+    if normal_reduces:
+        out.append(Problem("reduce cell", f"none: the normal cell is used (with stride 2) at "
+                           f"the reduction positions {positions}", "warning"))
     cells_ok = True
     for which, cell in d.cells().items():
-        cells_ok &= _cell(out, f"{which} cell", cell, style, which == "reduce")
-    if style == "darts" and macro_ok:
-        positions = d.macro.reduction_positions()
-        if positions and d.reduce is None:
-            out.append(Problem("reduce cell", f"missing: the macro places reduction cells at "
-                               f"{positions}"))
+        cells_ok &= _cell(out, f"{which} cell", cell, style,
+                          which == "reduce" or normal_reduces)
     if macro_ok and cells_ok:
         _spatial(out, d)
     return out
@@ -247,14 +250,14 @@ def _cell(out: list[Problem], where: str, c: Cell, style: str, is_reduce: bool) 
             out.append(Problem(loc, f"node {x} does not exist"))
         elif x in inputs:
             if is_reduce:
-                out.append(Problem(loc, f"cell input {x} cannot be an output of a reduction "
-                                   "cell: its feature map is twice the size"))
+                out.append(Problem(loc, f"cell input {x} cannot be an output of a cell used "
+                                   "for reduction: its feature map is twice the size"))
             else:
                 out.append(Problem(loc, f"outputs cell input {x} unchanged", "warning"))
         seen.add(x)
-    if style == "nb201" and len(c.concat) != 1:
-        out.append(Problem(f"{where}.concat", "a NAS-Bench-201 cell outputs exactly one node, "
-                           f"got {len(c.concat)}"))
+    if style == "nb201" and len(c.concat) > 1:
+        out.append(Problem(f"{where}.concat", f"NAS-Bench-201 cells output one node; {len(c.concat)}"
+                           " are concatenated (not a NAS-Bench-201 cell string)", "warning"))
     sev: Severity = "error" if style != "nb201" else "warning"
     for n in c.nodes:
         if n in nodes and n not in used and n not in seen:
@@ -302,22 +305,16 @@ def _cycles(fed: dict[int, list[int]], nodes: set[int]) -> list[list[int]]:
 
 
 def _spatial(out: list[Problem], d: CellDesign) -> None:
-    """Height and width entering every reduction must be even (see module docstring)."""
+    """NAS-Bench-201: even height and width into both residual reductions."""
     m = d.macro
-    _, h, w = m.input_shape
-    if m.style == "nb201":
-        for i in range(2):
-            if h % 2 or w % 2:
-                out.append(Problem("macro.input_shape", f"reduction block {i + 1} receives a "
-                                   f"{h}x{w} feature map; the residual reduction needs an even "
-                                   "height and width"))
-                return
-            h, w = h // 2, w // 2
+    if m.style != "nb201":
         return
-    for pos in sorted(set(m.reduction_positions())):
+    _, h, w = m.input_shape
+    for i in range(2):
         if h % 2 or w % 2:
-            out.append(Problem("macro.input_shape", f"reduction cell {pos} receives a {h}x{w} "
-                               "feature map; the factorized reduce needs an even height and width"))
+            out.append(Problem("macro.input_shape", f"reduction block {i + 1} receives a "
+                               f"{h}x{w} feature map; the residual reduction needs an even "
+                               "height and width"))
             return
         h, w = h // 2, w // 2
 

@@ -81,8 +81,8 @@ def test_missing_json_file():
 def test_invalid_results_are_rejected_with_locations(tmp_path):
     with pytest.raises(DesignError, match="macro.classes: must be positive"):
         resolve_source("darts-v2", classes=0)
-    with pytest.raises(DesignError, match="reduction cell 13 receives a 7x7"):
-        resolve_source("darts-v2", input_shape=(3, 14, 14))   # 14 -> 7 at the 2nd reduction
+    with pytest.raises(DesignError, match="reduction block 2 receives a 7x7"):
+        resolve_source(NB201_BEST, input_shape=(3, 14, 14))   # 14 -> 7 at the 2nd reduction
     obj = design_to_dict(get_preset("darts-v2"))
     obj["normal"]["nodes"][0]["inputs"][0]["source"] = 7
     path = tmp_path / "bad.json"

@@ -146,24 +146,42 @@ def test_non_integer_size_is_a_located_type_error(tmp_path):
     assert _has(_load_errors(tmp_path, obj), "macro.channels: expected a whole number")
 
 
-def test_odd_feature_map_at_reduction(tmp_path):
-    obj = _darts_dict()
-    obj["macro"]["input_shape"] = [3, 28, 28]
-    obj["macro"]["reductions"] = [3, 6, 9]        # 28 -> 14 -> 7: the third gets 7x7
+def test_nb201_odd_feature_map_at_reduction(tmp_path):
+    obj = design_to_dict(get_preset("nas-bench-201-best"))
+    obj["macro"]["input_shape"] = [3, 30, 30]    # 30 -> 15: the second reduction gets 15x15
     msgs = _load_errors(tmp_path, obj)
-    assert _has(msgs, "macro.input_shape: reduction cell 9 receives a 7x7", "even")
+    assert _has(msgs, "file bad.json, macro.input_shape: reduction block 2 receives a 15x15",
+                "even")
 
 
-def test_nb201_odd_feature_map():
-    d = get_preset("nas-bench-201-best")
-    d.macro.input_shape = (3, 30, 30)     # 30 -> 15: second reduction gets 15x15
-    assert _has([str(p) for p in validate(d)], "reduction block 2 receives a 15x15")
+def test_darts_accepts_odd_feature_maps():
+    d = get_preset("darts-v2")
+    d.macro.input_shape = (3, 28, 28)
+    d.macro.reductions = [3, 6, 9]               # 28 -> 14 -> 7 -> 4: the ops pad odd sizes
+    assert validate(d) == []
 
 
-def test_missing_reduce_cell(tmp_path):
-    obj = _darts_dict()
-    obj["reduce"] = None
-    assert _has(_load_errors(tmp_path, obj), "reduce cell: missing")
+def test_missing_reduce_cell_is_a_warning(tmp_path):
+    d = get_preset("darts-v2")
+    d.reduce = None
+    problems = validate(d)
+    assert [p.severity for p in problems] == ["warning"]
+    assert str(problems[0]).startswith("reduce cell: none: the normal cell is used")
+    obj = design_to_dict(d)
+    obj["normal"]["concat"] = [1, 2, 3, 4, 5]    # now the normal cell also reduces
+    assert _has(_load_errors(tmp_path, obj), "normal cell.concat: cell input 1 cannot be an "
+                "output of a cell used for reduction")
+
+
+def test_node_id_problems():
+    d = get_preset("darts-v1")
+    d.normal.nodes = [2, 3, 3, 4, 5]
+    d.reduce.nodes = [1, 2, 3, 4, 5]
+    d.reduce.concat = [2, 3, 4, 5, 5]
+    msgs = [str(p) for p in validate(d)]
+    assert _has(msgs, "normal cell, node 3: listed twice")
+    assert _has(msgs, "reduce cell, node 1: id clashes with cell input 1")
+    assert _has(msgs, "reduce cell.concat: node 5 is listed twice")
 
 
 def test_wrong_number_of_cell_inputs():
