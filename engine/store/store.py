@@ -90,7 +90,10 @@ def _check_file(path: Path) -> None:
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a NAS Studio database (not SQLite): {exc}") from exc
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise StoreError(f"{path} is not a NAS Studio database (not SQLite): {exc}") \
+                from exc
+        raise StoreError(f"{path} cannot be read: {exc}") from exc
     finally:
         conn.close()
     if tables and "_migrations" not in tables:
@@ -256,7 +259,11 @@ class Store:
         return self._reader().execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: Iterable[Any] = ()) -> dict | None:
-        return self._reader().execute(sql, params).fetchone()
+        cursor = self._reader().execute(sql, params)
+        try:
+            return cursor.fetchone()
+        finally:
+            cursor.close()  # ends the statement, so no read snapshot stays open
 
     @staticmethod
     def _decode(table: str, row: dict | None) -> dict | None:

@@ -430,3 +430,27 @@ def test_processes_create_and_write_one_file(db_path: Path) -> None:
         assert len(s.experiments()) == 3
         assert [r["epochs_done"] for r in s.runs()] == [3] * 60
         assert {r["status"] for r in s.runs()} == {"finished"}
+
+
+KILLED_SCRIPT = """
+import os, signal, sys
+from engine.arch.presets import get_preset
+from engine.store import Store
+s = Store(sys.argv[1])
+run = s.create_run(None, s.add_design(get_preset("darts-v2")))
+for epoch in range(1, 6):
+    s.add_epoch(run, epoch, val_accuracy=epoch / 10)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_sigkilled_writer_loses_no_committed_epoch(db_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILLED_SCRIPT, str(db_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    with Store(db_path) as s:
+        assert s.get_run(1)["status"] == "running"
+        assert s.mark_interrupted() == [1]
+        assert [e["epoch"] for e in s.epochs(1)] == [1, 2, 3, 4, 5]
+        assert s.get_run(1)["epochs_done"] == 5
