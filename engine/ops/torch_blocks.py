@@ -4,7 +4,8 @@ An MBConv as torchvision's ``efficientnet.py`` builds it: optional 1x1 expansion
 (conv-BN-act), depthwise kxk conv-BN-act, optional squeeze-excite (SiLU inside,
 sigmoid gate, squeeze width from the block's *input* channels), 1x1 projection
 conv-BN, and a residual with stochastic depth when the shape is unchanged.
-Submodule names match torchvision's so its state dicts load into these blocks.
+Submodule names match torchvision's so its state dicts load into these blocks
+(torchvision itself is not imported: it pulls in ``torch._dynamo``, seconds of start-up).
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from functools import partial
 
 import torch
 from torch import nn
-from torchvision.ops.misc import Conv2dNormActivation, SqueezeExcitation
-from torchvision.ops.stochastic_depth import StochasticDepth
 
 from engine.arch.scaling import make_divisible
 
-__all__ = ["ACTIVATIONS", "MBConv", "activation_layer", "ds_block", "ir_block",
+__all__ = ["ACTIVATIONS", "Conv2dNormActivation", "MBConv", "SqueezeExcitation",
+           "StochasticDepth", "activation_layer", "ds_block", "ir_block",
            "make_divisible", "norm_layer"]
 
 ACTIVATIONS: dict[str, Callable[..., nn.Module]] = {
@@ -40,6 +40,64 @@ def norm_layer(eps: float = 1e-5, momentum: float = 0.1) -> Callable[..., nn.Mod
     if eps == 1e-5 and momentum == 0.1:
         return nn.BatchNorm2d
     return partial(nn.BatchNorm2d, eps=eps, momentum=momentum)
+
+
+class Conv2dNormActivation(nn.Sequential):
+    """Conv (no bias, "same" padding), norm, optional activation (torchvision layout)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
+                 stride: int = 1, groups: int = 1,
+                 norm_layer: Callable[..., nn.Module] = nn.BatchNorm2d,
+                 activation_layer: Callable[..., nn.Module] | None = nn.ReLU) -> None:
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2,
+                      groups=groups, bias=False),
+            norm_layer(out_channels)]
+        if activation_layer is not None:
+            layers.append(activation_layer(inplace=True))
+        super().__init__(*layers)
+        self.out_channels = out_channels
+
+
+class SqueezeExcitation(nn.Module):
+    """Global pool, 1x1 conv down, activation, 1x1 conv up, sigmoid gate on the input."""
+
+    def __init__(self, input_channels: int, squeeze_channels: int,
+                 activation: Callable[..., nn.Module] = nn.ReLU,
+                 scale_activation: Callable[..., nn.Module] = nn.Sigmoid) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.activation = activation()
+        self.scale_activation = scale_activation()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.fc2(self.activation(self.fc1(self.avgpool(x))))
+        return self.scale_activation(scale) * x
+
+
+class StochasticDepth(nn.Module):
+    """Drops the residual branch per sample with probability ``p`` in training ("row")."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"drop probability must be in [0, 1], got {p}")
+        if mode not in ("row", "batch"):
+            raise ValueError(f"mode must be 'row' or 'batch', got {mode!r}")
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
 
 
 class MBConv(nn.Module):
