@@ -30,6 +30,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dataset", default="digits", help="dataset to train trials on")
     p.add_argument("--epochs-per-trial", type=int, default=1, metavar="N")
     p.add_argument("--subset", type=int, help="train each trial on this many images")
+    p.add_argument("--schedule", choices=("none", "halving", "hyperband"), default="none",
+                   help="stop weak trials early: successive halving or Hyperband from "
+                   "--min-epochs up to --epochs-per-trial")
+    p.add_argument("--min-epochs", type=float, default=1.0, help="smallest halving budget")
+    p.add_argument("--eta", type=int, default=2, help="halving rate (keep 1/eta per rung)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--channels", type=int, help="cell spaces: initial channels")
@@ -111,6 +116,13 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
         constraints = Constraints(args.max_params, args.max_macs, args.max_latency_ms)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    from engine.search.halving import Schedule
+
+    try:
+        schedule = Schedule(args.schedule, args.min_epochs, float(args.epochs_per_trial),
+                            args.eta)
+    except ValueError as exc:
+        raise CliError(f"--schedule: {exc}") from None
     objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
     if not objectives or objectives[0] not in ("accuracy", "objective", evaluator.objective):
         raise CliError("--objectives: the first objective must be accuracy")
@@ -125,7 +137,8 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
     return SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy=args.strategy,
                         budget=args.budget, seed=seed, objectives=objectives,
                         constraints=constraints.to_dict(), strategy_options=strategy_options,
-                        workers=max(1, args.workers)), evaluator
+                        workers=max(1, args.workers),
+                        schedule=schedule.to_dict() if schedule.kind != "none" else {}), evaluator
 
 
 class Printer:

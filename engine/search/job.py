@@ -26,6 +26,7 @@ from engine.search.evaluators import (
     evaluator_from_spec,
 )
 from engine.search.executors import TrialTask, make_executor
+from engine.search.halving import Schedule, run_bracket
 from engine.search.pareto import pareto_front, scalarize
 
 FINAL = ("finished", "failed", "rejected")
@@ -44,6 +45,7 @@ class SearchConfig:
     constraints: dict[str, float] = field(default_factory=dict)
     strategy_options: dict[str, Any] = field(default_factory=dict)
     workers: int = 1
+    schedule: dict[str, Any] = field(default_factory=dict)  # successive halving / Hyperband
     max_rejected: int | None = None   # default: 20 x budget, at least 1000
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,7 +89,9 @@ class SearchJob(Job):
         self.evaluator = evaluator or evaluator_from_spec(config.evaluator, self.space)
         self.constraints = Constraints.from_dict(config.constraints)
         self.objectives = [self._metric(o) for o in config.objectives] or [self.evaluator.objective]
+        self.schedule = Schedule.from_dict(config.schedule)
         self.trials: dict[int, dict[str, Any]] = {}
+        self._partial: dict[int, dict[str, Any]] = {}
 
     def describe(self) -> str:
         c = self.config
@@ -113,10 +117,12 @@ class SearchJob(Job):
         strategy = self._make_strategy()
         stored: dict[int, dict[str, Any]] = {}
         counts = {"evaluated": 0, "rejected": 0}
+        self._partial = {}
         if store is not None and self.experiment_id is not None:
             store.set_experiment_status(self.experiment_id, "running")
-            stored = {t["trial"]: t for t in store.trials(self.experiment_id)
-                      if t["status"] in FINAL}
+            rows = store.trials(self.experiment_id)
+            stored = {t["trial"]: t for t in rows if t["status"] in FINAL}
+            self._partial = {t["trial"]: t for t in rows if t["status"] not in FINAL}
             state = store.load_search_state(self.experiment_id)
             if state:
                 strategy.load_state_dict(state["strategy"])
@@ -130,13 +136,18 @@ class SearchJob(Job):
         context = {"store": store, "experiment_id": self.experiment_id}
         max_rejected = cfg.max_rejected or max(1000, 20 * cfg.budget)
         pending = sorted(strategy.pending.values(), key=lambda c: c.trial)
+        brackets = self.schedule.brackets()
         status = "finished"
         with make_executor(cfg.workers, context) as executor:
+            if pending:  # asked before the kill: finish exactly that batch first
+                self._run_batch(pending, stored, executor, strategy, counts, emit)
             while counts["evaluated"] < cfg.budget:
                 token.check()
-                batch: list[Candidate] = list(pending)
-                pending = []
-                room = min(max(1, cfg.workers), cfg.budget - counts["evaluated"])
+                batch: list[Candidate] = []
+                bracket = brackets[counts.get("brackets", 0) % len(brackets)] if brackets \
+                    else None
+                room = bracket[0] if bracket else max(1, cfg.workers)
+                room = min(room, cfg.budget - counts["evaluated"])
                 while len(batch) < room:
                     cand = strategy.ask()
                     if cand is None:
@@ -146,37 +157,11 @@ class SearchJob(Job):
                     if strategy.status is Status.DONE:
                         break
                     raise RuntimeError(f"{strategy.name}: no candidate and nothing pending")
-                futures = {}
-                for cand in batch:
-                    if cand.trial in stored:
-                        continue
-                    design = self.space.decode(cand.code)
-                    early, costs = self._check(design, cand)
-                    if early is None:
-                        task = TrialTask(self.evaluator, design, cand.code, cand.trial,
-                                         trial_seed(cfg.seed, cand.trial))
-                        futures[cand.trial] = (design, executor.submit(task), costs)
-                    else:
-                        futures[cand.trial] = (design, early, costs)
-                for cand in batch:
-                    if cand.trial in stored:
-                        record = stored[cand.trial]
-                    else:
-                        design, fut, costs = futures[cand.trial]
-                        outcome = fut if isinstance(fut, TrialOutcome) else fut.result()
-                        record = self._record(cand, design, outcome, costs)
-                    self.trials[cand.trial] = record
-                    self._emit_trial(emit, cand, record)
-                    if record["status"] == "rejected":
-                        counts["rejected"] += 1
-                    else:
-                        counts["evaluated"] += 1
-                    strategy.tell(cand.trial, self._value(record))
-                    if store is not None:
-                        store.save_search_state(self.experiment_id, {
-                            "strategy": strategy.state_dict(), "counts": counts})
-                    emit(Progress(self.job_id, done=counts["evaluated"], total=cfg.budget,
-                                  message=f"trial {cand.trial} {record['status']}"))
+                if bracket is None:
+                    self._run_batch(batch, stored, executor, strategy, counts, emit)
+                else:
+                    self._run_bracket(batch, bracket[1], stored, executor, strategy, counts,
+                                      emit)
                 if counts["rejected"] > max_rejected:
                     emit(LogMessage(self.job_id, level="warning",
                                     message=f"stopped: {counts['rejected']} candidates rejected "
@@ -189,6 +174,101 @@ class SearchJob(Job):
         result = self.summary()
         result["strategy_status"] = strategy.status.value
         return result
+
+    def _task(self, design: Any, cand: Candidate, budget: float | None = None) -> TrialTask:
+        return TrialTask(self.evaluator, design, cand.code, cand.trial,
+                         trial_seed(self.config.seed, cand.trial), budget)
+
+    def _run_batch(self, batch: list[Candidate], stored: dict[int, dict[str, Any]],
+                   executor: Any, strategy: Strategy, counts: dict[str, int],
+                   emit: EventSink) -> None:
+        """Evaluate a batch (one candidate per worker); record and tell in trial order."""
+        futures = {}
+        for cand in batch:
+            if cand.trial in stored:
+                continue
+            design = self.space.decode(cand.code)
+            early, costs = self._check(design, cand)
+            fut = executor.submit(self._task(design, cand)) if early is None else early
+            futures[cand.trial] = (design, fut, costs)
+        for cand in batch:
+            if cand.trial in stored:
+                record = stored[cand.trial]
+            else:
+                design, fut, costs = futures[cand.trial]
+                outcome = fut if isinstance(fut, TrialOutcome) else fut.result()
+                record = self._record(cand, design, outcome, costs)
+            self._tell(cand, record, strategy, counts, emit)
+
+    def _run_bracket(self, batch: list[Candidate], rungs: list[float],
+                     stored: dict[int, dict[str, Any]], executor: Any, strategy: Strategy,
+                     counts: dict[str, int], emit: EventSink) -> None:
+        """Successive halving over the batch; every outcome is recorded before any tell,
+        so a resumed bracket replays from the stored per-rung values."""
+        by_trial = {c.trial: c for c in batch}
+        designs: dict[int, Any] = {}
+        early: dict[int, tuple[TrialOutcome, dict[str, float]]] = {}
+        known: dict[int, dict[str, float]] = {}
+        costs_of: dict[int, dict[str, float]] = {}
+        for cand in batch:
+            designs[cand.trial] = design = self.space.decode(cand.code)
+            rec = stored.get(cand.trial) or self._partial.get(cand.trial)
+            if rec is not None:
+                known[cand.trial] = dict((rec.get("metrics") or {}).get("rungs") or {})
+                if cand.trial in stored:
+                    continue
+            outcome, costs = self._check(design, cand)
+            costs_of[cand.trial] = costs
+            if outcome is not None:
+                early[cand.trial] = (outcome, costs)
+        live = [t for t in by_trial if t not in early and
+                (t not in stored or stored[t]["status"] != "rejected")]
+
+        def evaluate(trial: int, budget: float) -> Any:
+            return executor.submit(self._task(designs[trial], by_trial[trial], budget))
+
+        def on_rung(trial: int, outcome: TrialOutcome, history: dict[str, float]) -> None:
+            if self.store is not None:
+                metrics = {**outcome.metrics, "rungs": history, "code": list(
+                    by_trial[trial].code)}
+                self.store.add_trial(self.experiment_id, trial, run_id=outcome.run_id,
+                                     status="running", arch=_design_dict(designs[trial]),
+                                     metrics=metrics, error=outcome.error)
+
+        final = run_bracket(live, rungs, self.schedule.eta, self.evaluator.objective,
+                            evaluate, known, on_rung)
+        records = {}
+        for cand in batch:
+            t = cand.trial
+            if t in stored:
+                records[t] = stored[t]
+            elif t in early:
+                records[t] = self._record(cand, designs[t], early[t][0], early[t][1])
+            else:
+                outcome = final[t]
+                if outcome is None:  # decided by values stored before a kill
+                    rec = self._partial[t]
+                    m = {k: v for k, v in (rec.get("metrics") or {}).items()
+                         if k not in ("code", "parent_trial")}
+                    ok = self._value({"status": "finished", "metrics": m}) is not None
+                    outcome = TrialOutcome("finished" if ok else "failed", m,
+                                           rec.get("error"), rec.get("run_id"))
+                records[t] = self._record(cand, designs[t], outcome, costs_of.get(t, {}))
+        counts["brackets"] = counts.get("brackets", 0) + 1
+        for cand in batch:
+            self._tell(cand, records[cand.trial], strategy, counts, emit)
+
+    def _tell(self, cand: Candidate, record: dict[str, Any], strategy: Strategy,
+              counts: dict[str, int], emit: EventSink) -> None:
+        self.trials[cand.trial] = record
+        self._emit_trial(emit, cand, record)
+        counts["rejected" if record["status"] == "rejected" else "evaluated"] += 1
+        strategy.tell(cand.trial, self._value(record))
+        if self.store is not None:
+            self.store.save_search_state(self.experiment_id, {
+                "strategy": strategy.state_dict(), "counts": counts})
+        emit(Progress(self.job_id, done=counts["evaluated"], total=self.config.budget,
+                      message=f"trial {cand.trial} {record['status']}"))
 
     def _check(self, design: Any, cand: Candidate
                ) -> tuple[TrialOutcome | None, dict[str, float]]:

@@ -1,0 +1,95 @@
+"""``nas-studio search`` on a generated tabular benchmark: JSON output, seeds, resume, errors."""
+
+import json
+import statistics
+
+import pytest
+
+from engine.cli import main
+from engine.search.synthetic import write_synthetic_table
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    return str(write_synthetic_table(tmp_path_factory.mktemp("t") / "nb201.csv", seed=3))
+
+
+def search(capsys, db, *args):
+    rc = main(["search", "--db", str(db), *args])
+    out = capsys.readouterr()
+    return rc, out
+
+
+def bench_args(table):
+    return ["--benchmark", table, "--objective", "val_accuracy", "--report", "test_accuracy"]
+
+
+def test_json_result(table, tmp_path, capsys):
+    rc, out = search(capsys, tmp_path / "s.db", *bench_args(table), "--budget", "25",
+                     "--strategy", "evolution", "--objectives", "accuracy,params",
+                     "--max-params", "0.2", "--json")
+    assert rc == 0, out.err
+    result = json.loads(out.out)
+    best = result["best"]
+    assert {"arch", "objective", "report"} <= set(best)
+    assert best["arch"]["kind"] == "cell" and best["cellstr"].startswith("|")
+    assert result["trials"] >= 25 and result["experiment_id"] == 1
+    assert result["counts"]["finished"] == 25 and result["counts"].get("rejected", 0) > 0
+    assert result["pareto"]
+    for point in result["pareto"]:
+        assert set(point["objectives"]) == {"val_accuracy", "params"}
+        assert point["objectives"]["params"] <= 0.2
+    # trial lines go to stderr with --json
+    assert "trial" in out.err
+
+    rc, out = search(capsys, tmp_path / "s.db", "--resume", "1", "--json")
+    assert rc == 0 and json.loads(out.out)["best"] == best
+
+
+def test_seeds_and_mean(table, tmp_path, capsys):
+    rc, out = search(capsys, tmp_path / "s.db", *bench_args(table), "--budget", "10",
+                     "--strategy", "random", "--seeds", "0..3", "--json")
+    assert rc == 0, out.err
+    result = json.loads(out.out)
+    assert [s["seed"] for s in result["seeds"]] == [0, 1, 2, 3]
+    assert len({s["experiment_id"] for s in result["seeds"]}) == 4
+    assert result["mean_report"] == pytest.approx(
+        statistics.mean(s["best"]["report"] for s in result["seeds"]))
+    rc, out = search(capsys, tmp_path / "s.db", *bench_args(table), "--budget", "10",
+                     "--strategy", "random", "--seed", "2", "--json")
+    assert json.loads(out.out)["best"] == result["seeds"][2]["best"]
+
+
+def test_text_output_and_space_file(table, tmp_path, capsys):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"format": "nas-studio-space", "version": 1,
+                                 "space": "nas-bench-201", "channels": 8}))
+    rc, out = search(capsys, tmp_path / "s.db", *bench_args(table), "--space", str(space),
+                     "--budget", "5", "--strategy", "reinforce")
+    assert rc == 0, out.err
+    assert "best: trial" in out.out and out.out.count("finished") >= 5
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--benchmark", "{table}"], "--benchmark needs --objective"),
+    (["--benchmark", "{table}", "--objective", "nope"], "no objective column 'nope'"),
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--space", "darts"],
+     "--benchmark needs --space nas-bench-201"),
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--strategy", "darts"],
+     "needs --dataset"),
+    (["--space", "hexagons"], "unknown space 'hexagons'"),
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--seeds", "3..1"],
+     "1 < 3"),
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--budget", "0"],
+     "--budget must be at least 1"),
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--max-params", "-1"],
+     "max-params must be positive"),
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--objectives", "params"],
+     "first objective must be accuracy"),
+    (["--resume", "42"], "unknown experiment id 42"),
+])
+def test_bad_input_exits_2(table, tmp_path, capsys, args, message):
+    args = [a.replace("{table}", table) for a in args]
+    rc, out = search(capsys, tmp_path / "s.db", *args)
+    assert rc == 2
+    assert message in out.err
