@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from engine.store.common import EPOCH_METRICS, FINAL_STATUSES, STATUSES, StoreError
 from engine.store.environment import capture_environment
-from engine.store.store import EPOCH_METRICS, FINAL_STATUSES, STATUSES, Store, StoreError
+from engine.store.store import Store
 
 __all__ = ["EPOCH_METRICS", "FINAL_STATUSES", "STATUSES", "Store", "StoreError",
            "add_db_argument", "capture_environment", "open_store"]

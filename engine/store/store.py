@@ -22,14 +22,12 @@ untouched.
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,102 +35,23 @@ from sqlite_utils import Database
 
 from engine.arch.serialize import design_from_dict, design_hash, design_to_dict
 from engine.store import codec
+from engine.store.common import (
+    EPOCH_METRICS,
+    JSON_COLUMNS,
+    RUN_FIELDS,
+    STATUSES,
+    StoreError,
+    check_file,
+    epoch_values,
+    now,
+    scalar,
+)
 from engine.store.environment import capture_environment
 from engine.store.migrations import MIGRATIONS, Migration
 from engine.store.processes import pid_alive
 from engine.store.writer import Writer, WriterClosed, transaction
 
 T = TypeVar("T")
-
-STATUSES = ("running", "finished", "failed", "cancelled", "interrupted", "rejected")
-FINAL_STATUSES = frozenset(STATUSES) - {"running"}
-EPOCH_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
-RUN_FIELDS = ("experiment_id", "design_hash", "parent_id", "kind", "status", "recipe", "params",
-              "macs", "latency_ms", "size_bytes", "best_val_accuracy", "test_accuracy",
-              "epochs_done", "checkpoint", "error", "created", "finished", "config")
-JSON_COLUMNS = {
-    "experiments": ("config", "environment"),
-    "runs": ("recipe", "config"),
-    "artifacts": ("details",),
-    "trials": ("arch", "metrics"),
-    "search_state": ("state",),
-}
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class StoreError(Exception):
-    """A problem with the experiment database the user can act on."""
-
-
-def now() -> str:
-    """The current time as ISO-8601 UTC text (millisecond precision)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _check_file(path: Path) -> None:
-    """Refuse, without modifying it, a file that is not a NAS Studio database."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a directory, not a NAS Studio database")
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    if head != SQLITE_HEADER:
-        raise StoreError(f"{path} is not a NAS Studio database (not SQLite): "
-                         f"it starts with {head!r}, not the SQLite header")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path} cannot be opened: {exc}") from exc
-    try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as exc:
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise StoreError(f"{path} is not a NAS Studio database (not SQLite): {exc}") \
-                from exc
-        raise StoreError(f"{path} cannot be read: {exc}") from exc
-    finally:
-        conn.close()
-    if tables and "_migrations" not in tables:
-        shown = ", ".join(sorted(tables)[:8])
-        raise StoreError(f"{path} is a SQLite database of another application "
-                         f"(tables: {shown}), not a NAS Studio database")
-
-
-def _scalar(value: Any) -> Any:
-    """Plain Python value for a column (numpy/torch scalars unwrapped, NaN -> NULL)."""
-    if value is not None and hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-_EPOCH_KEYS = frozenset(("run_id", "epoch", *EPOCH_METRICS))
-
-
-def _epoch_values(rows: Iterable[Mapping[str, Any]]) -> list[tuple]:
-    """Validated ``(run_id, epoch, *EPOCH_METRICS)`` tuples (the bulk-insert hot path)."""
-    values = []
-    for row in rows:
-        if not _EPOCH_KEYS.issuperset(row):
-            unknown = ", ".join(sorted(set(row) - _EPOCH_KEYS))
-            raise StoreError(f"epoch {row.get('epoch')} of run {row.get('run_id')}: unknown "
-                             f"metric(s) {unknown}; known: {', '.join(EPOCH_METRICS)}")
-        try:
-            key = (int(row["run_id"]), int(row["epoch"]))
-        except KeyError as exc:
-            raise StoreError(f"epoch row {len(values)} has no {exc.args[0]!r}") from None
-        metrics = [row.get(k) for k in EPOCH_METRICS]
-        for i, v in enumerate(metrics):
-            if type(v) is not float or v - v != 0:  # not a finite float: None, int, numpy, NaN
-                metrics[i] = _scalar(v)
-        values.append(key + tuple(metrics))
-    return values
 
 
 class _ReaderConnection(sqlite3.Connection):
@@ -162,7 +81,7 @@ class Store:
                  migrations: list[tuple[str, Migration]] | None = None) -> None:
         self.path = Path(path) if path is not None else self.default_path()
         self._migrations = MIGRATIONS if migrations is None else migrations
-        _check_file(self.path)
+        check_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -241,11 +160,11 @@ class Store:
             raise StoreError(f"{self.path}: the store is closed") from exc
 
     def _reader(self) -> sqlite3.Connection:
+        if self.closed:
+            raise StoreError(f"{self.path}: the store is closed")
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self._check_process()
-            if self.closed:
-                raise StoreError(f"{self.path}: the store is closed")
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                    check_same_thread=False, factory=_ReaderConnection)
             conn.row_factory = _dict_row
@@ -420,7 +339,7 @@ class Store:
         if unknown:
             raise StoreError(f"update_run: unknown field(s) {', '.join(unknown)}; "
                              f"known: {', '.join(RUN_FIELDS)}")
-        values = {k: (codec.dumps(v) if k in JSON_COLUMNS["runs"] else _scalar(v))
+        values = {k: (codec.dumps(v) if k in JSON_COLUMNS["runs"] else scalar(v))
                   for k, v in fields.items()}
         status = values.get("status")
         if status is not None:
@@ -506,7 +425,7 @@ class Store:
 
     def add_epochs(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Bulk :meth:`add_epoch` in one transaction; returns the number of rows."""
-        values = _epoch_values(rows)
+        values = epoch_values(rows)
         run_ids = sorted({v[0] for v in values})
 
         def write(db: Database) -> int:

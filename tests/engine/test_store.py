@@ -181,6 +181,8 @@ def test_reopen_after_close_keeps_everything(db_path: Path) -> None:
         assert s.load_search_state(exp) == {"population": [1, 2]}
     with pytest.raises(StoreError, match="closed"):
         s.add_epoch(run_id, 4)
+    with pytest.raises(StoreError, match="closed"):
+        s.epochs(run_id)
 
 
 def test_mark_interrupted_only_touches_dead_owners(store: Store, db_path: Path) -> None:

@@ -1,0 +1,101 @@
+"""Names shared by the store's modules: statuses, columns, errors, value conversion,
+and the check that refuses a file that is not a NAS Studio database."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("running", "finished", "failed", "cancelled", "interrupted", "rejected")
+FINAL_STATUSES = frozenset(STATUSES) - {"running"}
+EPOCH_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+RUN_FIELDS = ("experiment_id", "design_hash", "parent_id", "kind", "status", "recipe", "params",
+              "macs", "latency_ms", "size_bytes", "best_val_accuracy", "test_accuracy",
+              "epochs_done", "checkpoint", "error", "created", "finished", "config")
+JSON_COLUMNS = {
+    "experiments": ("config", "environment"),
+    "runs": ("recipe", "config"),
+    "artifacts": ("details",),
+    "trials": ("arch", "metrics"),
+    "search_state": ("state",),
+}
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """A problem with the experiment database the user can act on."""
+
+
+def now() -> str:
+    """The current time as ISO-8601 UTC text (millisecond precision)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def check_file(path: Path) -> None:
+    """Refuse, without modifying it, a file that is not a NAS Studio database."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a NAS Studio database")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if head != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a NAS Studio database (not SQLite): "
+                         f"it starts with {head!r}, not the SQLite header")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} cannot be opened: {exc}") from exc
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise StoreError(f"{path} is not a NAS Studio database (not SQLite): {exc}") \
+                from exc
+        raise StoreError(f"{path} cannot be read: {exc}") from exc
+    finally:
+        conn.close()
+    if tables and "_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:8])
+        raise StoreError(f"{path} is a SQLite database of another application "
+                         f"(tables: {shown}), not a NAS Studio database")
+
+
+def scalar(value: Any) -> Any:
+    """Plain Python value for a column (numpy/torch scalars unwrapped, NaN -> NULL)."""
+    if value is not None and hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+_EPOCH_KEYS = frozenset(("run_id", "epoch", *EPOCH_METRICS))
+
+
+def epoch_values(rows: Iterable[Mapping[str, Any]]) -> list[tuple]:
+    """Validated ``(run_id, epoch, *EPOCH_METRICS)`` tuples (the bulk-insert hot path)."""
+    values = []
+    for row in rows:
+        if not _EPOCH_KEYS.issuperset(row):
+            unknown = ", ".join(sorted(set(row) - _EPOCH_KEYS))
+            raise StoreError(f"epoch {row.get('epoch')} of run {row.get('run_id')}: unknown "
+                             f"metric(s) {unknown}; known: {', '.join(EPOCH_METRICS)}")
+        try:
+            key = (int(row["run_id"]), int(row["epoch"]))
+        except KeyError as exc:
+            raise StoreError(f"epoch row {len(values)} has no {exc.args[0]!r}") from None
+        metrics = [row.get(k) for k in EPOCH_METRICS]
+        for i, v in enumerate(metrics):
+            if type(v) is not float or v - v != 0:  # not a finite float: None, int, numpy, NaN
+                metrics[i] = scalar(v)
+        values.append(key + tuple(metrics))
+    return values
