@@ -59,6 +59,7 @@ def format_summary(s: dict[str, Any]) -> str:
     if "params_with_auxiliary" in s:
         lines.append(f"params with the auxiliary head (training only): "
                      f"{s['params_with_auxiliary']:,}")
+    lines += [f"note: {n}" for n in s.get("notes", [])]
     lines += [MACS_LINE, ""]
     rows = s.get("table") or []
     if rows:

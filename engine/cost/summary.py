@@ -40,9 +40,13 @@ def summarize(design: CellDesign | BlockStack, *, classes: int | None = None,
         out["style"] = design.macro.style
         out["channels"] = design.macro.channels
         out["layers"] = design.macro.layers
-        out["auxiliary"] = bool(design.macro.auxiliary)
-        if design.macro.auxiliary:
+        has_aux = hasattr(model, "auxiliary_head")
+        out["auxiliary"] = has_aux
+        if has_aux:
             out["params_with_auxiliary"] = count_params(model, include_auxiliary=True)
+        elif design.macro.auxiliary:
+            out["notes"] = ["the NAS-Bench-201 skeleton has no auxiliary head; "
+                            "macro.auxiliary is ignored"]
     else:
         out["width_mult"] = design.width_mult
         out["depth_mult"] = design.depth_mult

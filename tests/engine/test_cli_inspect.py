@@ -59,6 +59,14 @@ def test_nb201_string_uses_the_nb201_macro(capsys: pytest.CaptureFixture[str]) -
     assert out["style"] == "nb201" and out["channels"] == 16 and out["layers"] == 5
     assert out["params"] == 73_306  # stem, residual reductions, last BN, classifier
     assert sum(1 for r in out["table"] if r["name"] == "residual reduction") == 2
+    assert out["auxiliary"] is False and "notes" not in out
+
+
+def test_nb201_ignores_the_auxiliary_option_and_says_so(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", ALL_SKIP_NB201, "--auxiliary", "--layers", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "note: the NAS-Bench-201 skeleton has no auxiliary head" in text
 
 
 def test_design_file(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
