@@ -166,3 +166,15 @@ def test_pick_device_prefers_accelerators_and_checks_requests() -> None:
             pick_device("cuda")
     assert amp_supported("cpu") is False
     assert amp_supported("cuda") == torch.cuda.is_available()
+
+
+def test_largest_nb201_cell_matches_the_benchmark_cost_table() -> None:
+    from engine.arch.nb201 import parse_nb201
+
+    design = parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                         "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    model = meta_model(design)
+    # NAS-Bench-201's cost table for this cell: 1.531546 M params, about 220.12 M FLOPs
+    # (its FLOPs are multiply-adds of conv and linear layers).
+    assert count_params(model) == 1_531_546
+    assert count_macs(model, (3, 32, 32)) == 220_119_680
