@@ -259,6 +259,12 @@ class NB201Space(SearchSpace):
 
     def code_of_cellstr(self, text: str) -> Code:
         """Parse a cell string into a code; SpaceError names the bad part."""
+        if "_codes" not in self.__dict__:  # all 5^6 strings: a dict lookup per table row
+            self.__dict__["_codes"] = {self.cellstr(c): c for c in itertools.product(
+                range(len(self.ops)), repeat=len(NB201_EDGES))}
+        code = self.__dict__["_codes"].get(text.strip())
+        if code is not None:
+            return code
         parts = text.strip().split("+")
         if len(parts) != 3:
             raise SpaceError(f"cell string {text!r}: expected 3 '+'-separated nodes")

@@ -9,6 +9,7 @@ candidates, and ``load_state_dict(state_dict())`` continues exactly.
 from __future__ import annotations
 
 import random
+from array import array
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,12 +35,15 @@ class Candidate:
 
 
 def rng_state(rng: random.Random) -> list[Any]:
+    """The Mersenne Twister state as [version, hex of the 625 words, gauss] (compact JSON)."""
     version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
+    return [version, array("I", internal).tobytes().hex(), gauss]
 
 
 def set_rng_state(rng: random.Random, state: list[Any]) -> None:
-    rng.setstate((state[0], tuple(state[1]), state[2]))
+    words = array("I")
+    words.frombytes(bytes.fromhex(state[1]))
+    rng.setstate((state[0], tuple(words), state[2]))
 
 
 class Strategy:

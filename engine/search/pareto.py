@@ -8,6 +8,7 @@ into a minimisation.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -101,8 +102,8 @@ def non_dominated_sort(points: Sequence[Point],
 
 
 def pareto_front(points: Sequence[Point], maximize: Sequence[bool] | None = None) -> list[int]:
-    """Indices of the non-dominated points (sorted).  Two objectives use numpy: a lexsort
-    and a running minimum, O(n log n)."""
+    """Indices of the non-dominated points (sorted).  Two objectives use numpy: one sort
+    by the first objective and a running minimum of the second, O(n log n)."""
     if len(points) == 0:
         return []
     m = len(points[0])
@@ -110,22 +111,34 @@ def pareto_front(points: Sequence[Point], maximize: Sequence[bool] | None = None
         return non_dominated_sort(points, maximize)[0]
     import numpy as np
 
-    arr = np.asarray(points, dtype=float)
+    if isinstance(points, np.ndarray):
+        arr = np.asarray(points, dtype=float)
+    else:
+        try:
+            arr = np.fromiter(itertools.chain.from_iterable(points), dtype=float,
+                              count=2 * len(points)).reshape(-1, 2)
+        except ValueError:
+            raise ValueError("points must be a sequence of 2-value points") from None
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError("points must be a sequence of 2-value points")
     if maximize is not None:
         arr = arr * np.where(np.asarray(maximize, dtype=bool), -1.0, 1.0)
-    order = np.lexsort((arr[:, 1], arr[:, 0]))
-    s = arr[order]
-    same = np.zeros(len(s), dtype=bool)
-    same[1:] = np.all(s[1:] == s[:-1], axis=1)
-    prev_min = np.empty(len(s))
-    prev_min[0] = np.inf
-    np.minimum.accumulate(s[:-1, 1], out=prev_min[1:])
-    first_ok = s[:, 1] < prev_min
-    group = np.cumsum(~same) - 1
-    ok = first_ok[~same][group]
-    return sorted(order[ok].tolist())
+    # sort by the first objective only (quicksort); within a tie only the group's
+    # smallest second objective can be on the front, and only if it beats every group
+    # before it
+    order = np.argsort(arr[:, 0])
+    f1, f2 = arr[order, 0], arr[order, 1]
+    new_group = np.empty(len(f1), dtype=bool)
+    new_group[0] = True
+    np.not_equal(f1[1:], f1[:-1], out=new_group[1:])
+    starts = np.flatnonzero(new_group)
+    group_min = np.minimum.reduceat(f2, starts)
+    before = np.empty_like(group_min)
+    before[0] = np.inf
+    np.minimum.accumulate(group_min[:-1], out=before[1:])
+    group = np.cumsum(new_group) - 1
+    ok = (group_min < before)[group] & (f2 == group_min[group])
+    return np.sort(order[ok]).tolist()
 
 
 def hypervolume_2d(points: Sequence[Point], reference: Point,
