@@ -71,7 +71,7 @@ def design_costs(design: Design, names: tuple[str, ...]) -> dict[str, float]:
         return out
     from engine.cost import summarize
 
-    summary = summarize(design)
+    summary = summarize(design, table=False, memory=False)
     for name in ("params", "macs"):
         if name in names:
             out[name] = float(summary[name])

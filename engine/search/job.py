@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.arch.space import NB201Space, SearchSpace, space_from_spec
 from engine.events import LogMessage, Progress, TrialFinished
-from engine.jobs import CancelToken, EventSink, Job
+from engine.jobs import Cancelled, CancelToken, EventSink, Job
 from engine.search.base import Candidate, Status, Strategy, make_strategy
 from engine.search.constraints import Constraints
 from engine.search.evaluators import (
@@ -138,36 +138,42 @@ class SearchJob(Job):
         pending = sorted(strategy.pending.values(), key=lambda c: c.trial)
         brackets = self.schedule.brackets()
         status = "finished"
-        with make_executor(cfg.workers, context) as executor:
-            if pending:  # asked before the kill: finish exactly that batch first
-                self._run_batch(pending, stored, executor, strategy, counts, emit)
-            while counts["evaluated"] < cfg.budget:
-                token.check()
-                batch: list[Candidate] = []
-                bracket = brackets[counts.get("brackets", 0) % len(brackets)] if brackets \
-                    else None
-                room = bracket[0] if bracket else max(1, cfg.workers)
-                room = min(room, cfg.budget - counts["evaluated"])
-                while len(batch) < room:
-                    cand = strategy.ask()
-                    if cand is None:
+        try:
+            with make_executor(cfg.workers, context) as executor:
+                if pending:  # asked before the kill: finish exactly that batch first
+                    self._run_batch(pending, stored, executor, strategy, counts, emit)
+                while counts["evaluated"] < cfg.budget:
+                    token.check()
+                    batch: list[Candidate] = []
+                    bracket = brackets[counts.get("brackets", 0) % len(brackets)] if brackets \
+                        else None
+                    room = bracket[0] if bracket else max(1, cfg.workers)
+                    room = min(room, cfg.budget - counts["evaluated"])
+                    while len(batch) < room:
+                        cand = strategy.ask()
+                        if cand is None:
+                            break
+                        batch.append(cand)
+                    if not batch:
+                        if strategy.status is Status.DONE:
+                            break
+                        raise RuntimeError(f"{strategy.name}: no candidate and nothing pending")
+                    if bracket is None:
+                        self._run_batch(batch, stored, executor, strategy, counts, emit)
+                    else:
+                        self._run_bracket(batch, bracket[1], stored, executor, strategy, counts,
+                                          emit)
+                    if counts["rejected"] > max_rejected:
+                        emit(LogMessage(self.job_id, level="warning",
+                                        message=f"stopped: {counts['rejected']} candidates "
+                                        "rejected by the constraints"))
+                        status = "failed" if counts["evaluated"] == 0 else "finished"
                         break
-                    batch.append(cand)
-                if not batch:
-                    if strategy.status is Status.DONE:
-                        break
-                    raise RuntimeError(f"{strategy.name}: no candidate and nothing pending")
-                if bracket is None:
-                    self._run_batch(batch, stored, executor, strategy, counts, emit)
-                else:
-                    self._run_bracket(batch, bracket[1], stored, executor, strategy, counts,
-                                      emit)
-                if counts["rejected"] > max_rejected:
-                    emit(LogMessage(self.job_id, level="warning",
-                                    message=f"stopped: {counts['rejected']} candidates rejected "
-                                    "by the constraints"))
-                    status = "failed" if counts["evaluated"] == 0 else "finished"
-                    break
+        except Exception as exc:  # a kill leaves "running" for Store.mark_interrupted
+            if store is not None and self.experiment_id is not None:
+                store.finish_experiment(self.experiment_id,
+                                        "cancelled" if isinstance(exc, Cancelled) else "failed")
+            raise
         if store is not None:
             self.trials = {t["trial"]: t for t in store.trials(self.experiment_id)}
             store.finish_experiment(self.experiment_id, status)

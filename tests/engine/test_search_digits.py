@@ -89,3 +89,49 @@ def test_mbconv_space_trial_on_digits(evaluator):
     design = space.sample(random.Random(0))
     metrics = evaluator.evaluate(design, space.encode(design), trial=0, seed=0)
     assert 0.0 <= metrics["val_accuracy"] <= 1.0 and metrics["params"] > 0
+
+
+def test_cost_model_constraint_rejects_before_training(evaluator, tmp_path):
+    from engine.cost import summarize
+
+    space = DartsSpace(**TINY)
+    rng = random.Random(0)
+    sizes = sorted(summarize(evaluator.adapt(space.sample(rng)), table=False,
+                             memory=False)["params"] for _ in range(12))
+    limit = sizes[len(sizes) // 2]
+    cfg = SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy="random",
+                       budget=2, seed=1, constraints={"max_params": limit})
+    store = Store(tmp_path / "s.db")
+    result = SearchJob(cfg, store, evaluator=evaluator).run(lambda e: None)
+    rows = store.trials(result["experiment_id"])
+    rejected = [r for r in rows if r["status"] == "rejected"]
+    finished = [r for r in rows if r["status"] == "finished"]
+    assert len(finished) == 2 and rejected
+    assert all(r["metrics"]["params"] > limit and r["run_id"] is None for r in rejected)
+    assert all(r["error"].startswith("params ") and f"> max {limit:,}" in r["error"]
+               for r in rejected)
+    # only the accepted designs were trained: one run each
+    assert len(store.runs(result["experiment_id"])) == 2
+    assert all(r["metrics"]["params"] <= limit for r in finished)
+    store.close()
+
+
+def test_cancel_marks_the_experiment_cancelled(evaluator, tmp_path):
+    from engine.events import JobCancelled
+
+    cfg = SearchConfig(space=DartsSpace(**TINY).spec(), evaluator=evaluator.spec(),
+                       strategy="random", budget=5, seed=0)
+    store = Store(tmp_path / "s.db")
+    job = SearchJob(cfg, store, evaluator=evaluator)
+    events = []
+
+    def emit(event):
+        events.append(event)
+        if isinstance(event, TrialFinished):
+            job.cancel()
+
+    assert job.run(emit) is None
+    assert isinstance(events[-1], JobCancelled)
+    (exp,) = store.experiments()
+    assert exp["status"] == "cancelled" and len(store.trials(exp["id"])) == 1
+    store.close()

@@ -69,7 +69,8 @@ def _repeat_input(design):
 
 def test_nb201_cellstr_round_trip_and_errors():
     space = NB201Space()
-    best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    best = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+            "|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
     code = space.code_of_cellstr(best)
     assert space.cellstr(code) == best
     design = space.decode(code)

@@ -102,3 +102,21 @@ def test_parallel_asks_before_tells():
         for c in reversed(batch):
             evo.tell(c.trial, score(c.code))
     assert len(evo.population) == evo.population_size
+
+
+def test_reinforce_resumes_exactly_and_learns():
+    space = NB201Space()
+    full = drive(make_strategy("reinforce", space, seed=4), 24)
+    first = make_strategy("reinforce", space, seed=4)
+    head = drive(first, 10)
+    state = json.loads(json.dumps(first.state_dict()))
+    second = make_strategy("reinforce", space, seed=4)
+    second.load_state_dict(state)
+    assert head + drive(second, 14) == full
+    # rewarding the last option of every choice makes the policy prefer it
+    strategy = make_strategy("reinforce", space, seed=0, lr=0.05)
+    for _ in range(60):
+        cand = strategy.ask()
+        strategy.tell(cand.trial, float(sum(cand.code)))
+    probs = strategy.probabilities()
+    assert sum(p[-1] for p in probs) / len(probs) > 0.4   # uniform would be 0.2
