@@ -534,15 +534,3 @@ def get_space(name_or_path: str, **options: Any) -> SearchSpace:
     raise SpaceError(f"unknown space {name_or_path!r}; built-ins: "
                      f"{', '.join(BUILTIN_SPACES)}, or a .json space file")
 
-
-def adapt_design(design: Design, input_shape: Sequence[int], classes: int) -> Design:
-    """A copy of ``design`` sized for a dataset's input shape and number of classes."""
-    design = design.copy()
-    if isinstance(design, CellDesign):
-        design.macro.input_shape = tuple(int(v) for v in input_shape)
-        design.macro.classes = int(classes)
-    else:
-        design.in_channels = int(input_shape[0])
-        design.resolution = int(input_shape[-1])
-        design.classes = int(classes)
-    return design

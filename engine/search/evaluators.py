@@ -182,6 +182,29 @@ class TabularBenchmark(Evaluator):
         return {"kind": "tabular", "path": str(self.path), "objective": self.objective,
                 "report": self.report}
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # workers of a process pool re-read the file once instead of receiving the
+        # table with every task
+        if type(self) is not TabularBenchmark:
+            return super().__reduce_ex__(protocol)
+        return _cached_tabular, (str(self.path), self.objective, self.report,
+                                 self.space.spec())
+
+
+_TABLES: dict[tuple[Any, ...], TabularBenchmark] = {}
+
+
+def _cached_tabular(path: str, objective: str, report: str,
+                    space_spec: dict[str, Any]) -> TabularBenchmark:
+    from engine.arch.space import space_from_spec
+
+    key = (path, objective, report, repr(sorted(space_spec.items())))
+    if key not in _TABLES:
+        space = space_from_spec(space_spec)
+        assert isinstance(space, NB201Space)
+        _TABLES[key] = TabularBenchmark(path, objective, report, space)
+    return _TABLES[key]
+
 
 # -- train and evaluate -----------------------------------------------------------------------
 
