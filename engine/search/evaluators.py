@@ -264,7 +264,8 @@ class TrainEvaluator(Evaluator):
 
         ctx = context or {}
         result = train_design(self.adapt(design), self.splits(), self.config(seed, budget),
-                              store=ctx.get("store"), experiment_id=ctx.get("experiment_id"))
+                              store=ctx.get("store"), experiment_id=ctx.get("experiment_id"),
+                              parent_id=ctx.get("parent_id"))
         metrics = {k: float(v) for k, v in result.items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "run_id"}
         metrics["run_id"] = result.get("run_id")

@@ -25,8 +25,11 @@ class TrialTask:
     trial: int
     seed: int
     budget: float | None = None
+    parent_run: int | None = None   # lineage: the run this candidate was mutated from
 
     def run(self, context: dict[str, Any] | None = None) -> TrialOutcome:
+        if context is not None and self.parent_run is not None:
+            context = {**context, "parent_id": self.parent_run}
         return run_trial(self.evaluator, self.design, self.code, trial=self.trial,
                          seed=self.seed, budget=self.budget, context=context)
 

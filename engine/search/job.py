@@ -27,7 +27,7 @@ from engine.search.evaluators import (
 )
 from engine.search.executors import TrialTask, make_executor
 from engine.search.halving import Schedule, run_bracket
-from engine.search.pareto import pareto_front, scalarize
+from engine.search.pareto import hypervolume_2d, pareto_front, scalarize
 
 FINAL = ("finished", "failed", "rejected")
 
@@ -182,8 +182,10 @@ class SearchJob(Job):
         return result
 
     def _task(self, design: Any, cand: Candidate, budget: float | None = None) -> TrialTask:
+        parent = self.trials.get(cand.parent) if cand.parent is not None else None
         return TrialTask(self.evaluator, design, cand.code, cand.trial,
-                         trial_seed(self.config.seed, cand.trial), budget)
+                         trial_seed(self.config.seed, cand.trial), budget,
+                         parent.get("run_id") if parent else None)
 
     def _run_batch(self, batch: list[Candidate], stored: dict[int, dict[str, Any]],
                    executor: Any, strategy: Strategy, counts: dict[str, int],
@@ -349,10 +351,17 @@ class SearchJob(Job):
         counts: dict[str, int] = {}
         for t in self.trials.values():
             counts[t["status"]] = counts.get(t["status"], 0) + 1
+        hv = None
+        if len(self.objectives) == 2 and points:
+            # reference: zero accuracy and the cost limit (or the largest cost seen)
+            cost = self.objectives[1]
+            limit = self.constraints.to_dict().get(f"max_{cost}")
+            ref = [0.0, float(limit if limit is not None else max(p[1] for p in points))]
+            hv = {"value": hypervolume_2d(points, ref, maximize), "reference": ref}
         return {"experiment_id": self.experiment_id, "strategy": self.config.strategy,
                 "seed": self.config.seed, "objective": ev.objective, "report": ev.report,
                 "objectives": self.objectives, "best": best, "trials": len(self.trials),
-                "counts": counts,
+                "counts": counts, "hypervolume": hv,
                 "pareto": [{**self._describe(done[i]),
                             "objectives": {o: done[i]["metrics"][o] for o in self.objectives}}
                            for i in front]}

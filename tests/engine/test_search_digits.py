@@ -24,7 +24,8 @@ def evaluator():
                                              ("reinforce", 2), ("darts", 2)])
 def test_strategy_end_to_end_on_digits(strategy, budget, evaluator, tmp_path):
     space = DartsSpace(**TINY)
-    options = {"search_epochs": 1, "batch_size": 32} if strategy == "darts" else {}
+    options = {"darts": {"search_epochs": 1, "batch_size": 32},
+               "evolution": {"population": 2, "sample": 2}}.get(strategy, {})
     cfg = SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy=strategy,
                        budget=budget, seed=0, objectives=["accuracy", "params"],
                        strategy_options=options)
@@ -45,6 +46,12 @@ def test_strategy_end_to_end_on_digits(strategy, budget, evaluator, tmp_path):
             tuple(row["metrics"]["code"])
         assert row["arch"]["kind"] == "cell" and row["arch"]["macro"]["channels"] == 4
     assert sum(isinstance(e, TrialFinished) for e in events) == len(rows)
+    run_of = {r["trial"]: r["run_id"] for r in rows}
+    children = [r for r in rows if "parent_trial" in r["metrics"]]
+    assert bool(children) == (strategy == "evolution")
+    for child in children:        # lineage: the child's run names its parent's run
+        assert store.get_run(child["run_id"])["parent_id"] == run_of[
+            child["metrics"]["parent_trial"]]
     best = max(rows, key=lambda r: (scalarize(r["metrics"]["val_accuracy"],
                                               [r["metrics"]["params"]]), -r["trial"]))
     assert result["best"]["trial"] == best["trial"]

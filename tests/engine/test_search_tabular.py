@@ -16,7 +16,7 @@ from engine.arch.space import NB201Space
 from engine.events import TrialFinished
 from engine.search.evaluators import TabularBenchmark
 from engine.search.job import SearchConfig, SearchJob, resume_search
-from engine.search.pareto import pareto_front, scalarize
+from engine.search.pareto import hypervolume_2d, pareto_front, scalarize
 from engine.search.synthetic import write_synthetic_table
 from engine.store import Store
 
@@ -88,6 +88,10 @@ def test_trials_recorded_as_they_finish(bench, tmp_path):
     assert best["trial"] == top["trial"] and best["report"] == top["metrics"]["test_accuracy"]
     points = [(r["metrics"]["val_accuracy"], r["metrics"]["params"]) for r in rows]
     assert sorted(p["trial"] for p in result["pareto"]) == pareto_front(points, [True, False])
+    hv = result["hypervolume"]
+    assert hv["reference"] == [0.0, max(p[1] for p in points)]
+    assert hv["value"] == pytest.approx(hypervolume_2d(points, hv["reference"], [True, False]))
+    assert hv["value"] > 0
     assert result["pareto"] and all(set(p["objectives"]) == {"val_accuracy", "params"}
                                     for p in result["pareto"])
     assert store.load_search_state(eid)["counts"]["evaluated"] == 12
