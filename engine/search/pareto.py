@@ -107,7 +107,7 @@ def pareto_front(points: Sequence[Point], maximize: Sequence[bool] | None = None
     if len(points) == 0:
         return []
     m = len(points[0])
-    if m != 2:
+    if m != 2 or (len(points) < 2000 and not hasattr(points, "shape")):
         return non_dominated_sort(points, maximize)[0]
     import numpy as np
 

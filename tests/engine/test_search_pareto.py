@@ -70,3 +70,16 @@ def test_scalarize_prefers_cheaper_at_equal_accuracy():
     assert scalarize(0.9) == 0.9
     assert scalarize(0.9, [1e5]) > scalarize(0.9, [1e6])
     assert scalarize(0.9, [1e6], [1e6]) == pytest.approx(0.9)
+
+
+def test_numpy_front_matches_the_sort_on_large_inputs_with_ties():
+    import numpy as np
+
+    rng = random.Random(2)
+    pts = [(float(rng.randrange(300)), float(rng.randrange(300))) for _ in range(6000)]
+    pts += pts[:500]                                  # exact duplicates
+    expected = non_dominated_sort(pts)[0]
+    assert pareto_front(pts) == expected              # list input, numpy path (n >= 2000)
+    assert pareto_front(np.asarray(pts)) == expected  # array input
+    flipped = [(-a, b) for a, b in pts]
+    assert pareto_front(flipped, [True, False]) == expected
