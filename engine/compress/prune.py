@@ -63,8 +63,13 @@ class PruneReport:
 # -- measuring ---------------------------------------------------------------------------
 
 def count_params(model: nn.Module) -> int:
-    """Number of parameters."""
-    return sum(p.numel() for p in model.parameters())
+    """Number of parameters, the DARTS auxiliary head excluded (``engine.cost``'s count)."""
+    try:
+        from engine.cost import count_params as cost_params
+    except ImportError:
+        return sum(p.numel() for n, p in model.named_parameters()
+                   if not n.startswith("auxiliary_head."))
+    return int(cost_params(model))
 
 
 def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
