@@ -23,29 +23,17 @@ class ResumeError(Exception):
 
 
 def pick_device(prefer: str | None) -> torch.device:
-    """The training device: ``engine.device.pick_device`` (cuda > mps > cpu)."""
-    prefer = None if prefer in (None, "auto") else prefer
-    try:
-        from engine.device import pick_device as _pick
-    except ModuleNotFoundError as exc:  # engine.device not installed yet: same rule here
-        if exc.name != "engine.device":
-            raise
-        if prefer:
-            return torch.device(prefer)
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    return _pick(prefer)
+    """The training device via ``engine.device.pick_device`` (cuda > mps > cpu);
+    ValueError names the devices available when ``prefer`` is not one of them."""
+    from engine.device import pick_device as _pick
+
+    return _pick(None if prefer in (None, "auto") else prefer)
 
 
-def model_costs(model: torch.nn.Module,
-                input_shape: tuple[int, int, int]) -> tuple[int, int | None]:
+def model_costs(model: torch.nn.Module, input_shape: tuple[int, int, int]) -> tuple[int, int]:
     """(parameters, MACs) of ``model`` the way ``engine.cost`` counts them."""
-    try:
-        from engine.cost import count_macs, count_params
-    except ImportError:  # engine.cost not available: parameters only
-        return sum(p.numel() for p in model.parameters()), None
+    from engine.cost import count_macs, count_params
+
     was_training = model.training
     model.eval()
     try:

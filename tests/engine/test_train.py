@@ -224,3 +224,18 @@ def test_checkpoint_round_trip_and_corrupt_file(tmp_path):
     torch.save({"format": "something-else"}, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="not a NAS Studio checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
+
+
+def test_time_budget_stops_after_the_epoch_that_passes_it(digits):
+    result = Trainer(mlp(), digits, TrainConfig(epochs=5, time_budget_s=1e-6, **QUICK)).fit()
+    assert result["stop_reason"] == "time_budget" and result["epochs_done"] == 1
+    assert 0 <= result["test_accuracy"] <= 1
+
+
+def test_train_job_loads_a_dataset_by_name(tmp_path):
+    store = Store(tmp_path / "s.db")
+    job = TrainJob(tiny_cell(), "digits", TrainConfig(epochs=1, **QUICK), store)
+    assert job.describe() == "train darts-v2 on digits" and job.total() == 1
+    result = job.execute(lambda event: None, job.token)
+    assert result["dataset"] == "digits" and store.get_run(result["run_id"])["macs"] > 0
+    store.close()
