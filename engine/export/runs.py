@@ -24,12 +24,16 @@ def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module, dict[str, A
     from engine.train.checkpoint import load_checkpoint
 
     run = store.get_run(run_id)
+    if (run.get("recipe") or {}).get("format") == "onnx-int8":
+        raise ExportError(f"run {run_id} is already an int8 ONNX model "
+                          f"({run.get('checkpoint')}); use that file, or export its parent "
+                          f"run {run.get('parent_id')}")
     if not run.get("checkpoint"):
         raise ExportError(f"run {run_id} has no checkpoint (status {run['status']})")
     design = store.get_design(run["design_hash"])
     model = build_model(design)
     path = Path(run["checkpoint"])
-    if path.suffix == ".safetensors":  # a compressed (pruned) run
+    if run.get("kind") == "compress" or path.suffix == ".safetensors":  # pruned weights
         from engine.compress.checkpoint import load_pruned
 
         try:

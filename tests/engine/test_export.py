@@ -145,3 +145,20 @@ def test_export_run_records_artifacts(tmp_path):
     assert out.is_file()
     assert main(["export", "77", "--format", "onnx", "-o", str(out),
                  "--db", str(tmp_path / "runs.db")]) == 2
+
+
+def test_bundle_of_a_pruned_stack_reloads_identically(tmp_path):
+    from engine.compress.prune import prune_structured
+
+    design, model = stack_net()
+    x = torch.randn(2, 3, 16, 16)
+    prune_structured(model, x, 0.25)
+    before = sum(p.numel() for p in build_model(design).parameters())
+    assert sum(p.numel() for p in model.parameters()) < before
+    meta = export_bundle(design, model.eval(), tmp_path / "pruned.zip")
+    assert meta["structure"], "a pruned model records its layer shapes"
+    _d, again, _m = load_bundle(tmp_path / "pruned.zip")
+    with torch.no_grad():
+        assert torch.equal(again(x), model(x))
+    onnx = export_onnx(model, (3, 16, 16), tmp_path / "pruned.onnx")
+    assert onnx["verified"]
