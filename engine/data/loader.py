@@ -28,7 +28,10 @@ class BatchIterator:
 
     def __len__(self) -> int:
         n = len(self.split)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        full, rest = divmod(n, self.batch_size)
+        # a lone trailing example would break batch norm on 1x1 maps in training
+        drop = self.drop_last or (self.shuffle and rest == 1 and full > 0)
+        return full if drop else full + (rest > 0)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.split)

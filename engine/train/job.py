@@ -236,6 +236,9 @@ def resume_job(store: Any, run_id: int) -> TrainJob:
     if run["status"] == "finished":
         raise ResumeError(f"run {run_id} already finished "
                           f"(test accuracy {run.get('test_accuracy')})")
+    if run["status"] == "running":
+        raise ResumeError(f"run {run_id} is still running in process {run.get('pid')} "
+                          f"on {run.get('host')}; cancel it first")
     if run["status"] not in RESUMABLE:
         raise ResumeError(f"run {run_id} is {run['status']}; only {', '.join(RESUMABLE)} "
                           "runs resume")

@@ -78,6 +78,10 @@ def test_batch_iterator_visits_each_example_once_and_is_reproducible(digits):
     assert sizes == [64, 64, 64, 64, 14]
     assert torch.equal(torch.bincount(labels), torch.bincount(digits.val.y))
     assert torch.equal(order(0)[0], labels)
+    odd = BatchIterator(digits.train, digits, 1256, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    assert len(odd) == 1 and [x.shape[0] for x, _y in odd] == [1256]  # no batch of one
+    assert len(BatchIterator(digits.train, digits, 1256)) == 2  # evaluation keeps every image
     aug = BatchIterator(digits.train, digits, 32, shuffle=True, augment=Augment(1, False, 2),
                         generator=torch.Generator().manual_seed(0))
     x, _y = next(iter(aug))
