@@ -323,11 +323,7 @@ class CompressJob(Job):
     def _quantize_step(self, src: Source, model: nn.Module, parent_id: int, design_hash: str,
                        tmp: Path, emit: EventSink, token: CancelToken) -> dict[str, Any]:
         opts = self.options
-        if opts.quantize == "qat":
-            raise CompressError("quantization-aware training is not available in this build: "
-                                "torch 2.14 no longer ships the PT2E flow and torchao is not "
-                                "installed; use --quantize int8 (post-training static)")
-        calib_n = opts.calibration_size() if opts.quantize == "int8" else 0
+        calib_n = opts.calibration_size() if opts.quantize in ("int8", "qat") else 0
         details = {"runtime": "onnxruntime",
                    "quant_format": opts.quant_format if calib_n else "dynamic",
                    "per_channel": bool(calib_n), "calibration_size": calib_n,
@@ -336,8 +332,10 @@ class CompressJob(Job):
         run_id = self._new_run(parent_id, design_hash, recipe, src.splits)
         try:
             out = _run_dir(run_id) / "model.int8.onnx"
+            if opts.quantize == "qat":
+                model = self._qat(model, src, run_id, emit, token)
             raw = export_fp32(model, src.input_shape, tmp / "raw.onnx", compact=False)
-            if opts.quantize == "int8":
+            if calib_n:
                 calib = [x.numpy() for x, _ in
                          batches(src.splits, "train", opts.calibration_batch_size)]
                 quantize_static_int8(raw, out, calib[:opts.calibration_batches],
@@ -362,6 +360,19 @@ class CompressJob(Job):
         emit(LogMessage(self.job_id, message=f"run {run_id}: " + _fmt(figs)))
         return {"run_id": run_id, "parent": parent_id, "method": recipe["method"],
                 "figures": figs, "onnx": str(out)}
+
+    def _qat(self, model: nn.Module, src: Source, run_id: int, emit: EventSink,
+             token: CancelToken) -> nn.Module:
+        """Fine-tune with int8 fake-quantized weights; returns the model on the int8 grid."""
+        from engine.compress.qat import attach_fake_quant, detach_fake_quant
+
+        student = copy.deepcopy(model).cpu()
+        wrapped = attach_fake_quant(student)
+        emit(LogMessage(self.job_id, message=f"quantization-aware fine-tuning: {wrapped} "
+                                             "layers with fake-quantized int8 weights"))
+        self._finetune(student, src, model, run_id, emit, token)
+        detach_fake_quant(student)
+        return student.cpu().eval()
 
     def _artifact(self, run_id: int, kind: str, path: Path) -> None:
         self.store.add_artifact(run_id, kind, path, sha256=_sha256(path),

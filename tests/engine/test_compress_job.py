@@ -107,6 +107,18 @@ def test_int8_quantization_of_trained_parent(trained):
     assert store.get_run(result["run_id"])["checkpoint"].endswith(".onnx")
 
 
+def test_quantization_aware_training(trained):
+    store = trained["store"]
+    opts = CompressOptions(quantize="qat", finetune_epochs=1, finetune_lr=0.005)
+    result = CompressJob(store, trained["stack"], opts).run(lambda e: None)
+    assert result is not None
+    run = store.get_run(result["run_id"])
+    assert run["recipe"]["method"] == "quantize-int8-qat"
+    assert run["recipe"]["finetune_epochs"] == 1 and run["epochs_done"] == 1
+    assert result["test_accuracy"] >= result["parent_figures"]["test_accuracy"] - 0.02
+    assert result["size_bytes"] * 3 < result["parent_figures"]["size_bytes"]
+
+
 def test_cell_network_structured_prune_and_finetune(trained):
     store = trained["store"]
     opts = CompressOptions(prune=0.5, criterion="taylor", finetune_epochs=2, distill=True,
