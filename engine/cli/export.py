@@ -28,17 +28,20 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.export import ExportError, export_run
+    from engine.export import ExportError, export_run, load_run_model
     from engine.store import StoreError, open_store
     from engine.train import CheckpointError
 
     options = {"opset": args.opset} if args.format == "onnx" else {}
     store = open_store(args)
     try:
-        try:
-            details = export_run(store, args.run_id, args.format, args.output, **options)
-        except (StoreError, CheckpointError) as exc:
+        try:  # the run, its checkpoint and weights: bad input, exit 2
+            loaded = load_run_model(store, args.run_id)
+        except (StoreError, CheckpointError, ExportError) as exc:
             raise CliError(str(exc)) from exc
+        try:  # the export itself (unsupported op...): the job failed, exit 1
+            details = export_run(store, args.run_id, args.format, args.output, loaded,
+                                 **options)
         except ExportError as exc:
             raise CliError(str(exc), code=EXIT_FAILED) from exc
     finally:

@@ -89,9 +89,13 @@ def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
 
 
 def export_run(store: Any, run_id: int, fmt: Format, path: str | Path,
+               loaded: tuple[Any, nn.Module, dict[str, Any]] | None = None,
                **options: Any) -> dict[str, Any]:
-    """Export run ``run_id`` and record the artifact (sha256, bytes, verified) in the store."""
-    design, model, run = load_run_model(store, run_id)
+    """Export run ``run_id`` and record the artifact (sha256, bytes, verified) in the store.
+
+    ``loaded`` is ``load_run_model(store, run_id)`` when the caller already has it.
+    """
+    design, model, run = loaded if loaded is not None else load_run_model(store, run_id)
     metadata = {"run_id": run_id, "params": run.get("params"), "macs": run.get("macs"),
                 "test_accuracy": run.get("test_accuracy"),
                 "best_val_accuracy": run.get("best_val_accuracy"),

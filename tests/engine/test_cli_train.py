@@ -100,6 +100,10 @@ def test_resume_a_cancelled_run_and_refuse_a_corrupt_checkpoint(tmp_path, capsys
     assert main(["resume", str(jobs[1].run_id), "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert str(checkpoint) in err and "corrupt or unreadable" in err
+    assert main(["export", str(jobs[1].run_id), "--format", "onnx", "-o",
+                 str(tmp_path / "m.onnx"), "--db", str(db)]) == 2
+    assert str(checkpoint) in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
     assert snapshot(db) == before
     with pytest.raises(Exception, match="corrupt"):
         resume_run(Store(db), jobs[1].run_id)
