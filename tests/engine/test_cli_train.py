@@ -105,5 +105,7 @@ def test_resume_a_cancelled_run_and_refuse_a_corrupt_checkpoint(tmp_path, capsys
     assert str(checkpoint) in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
     assert snapshot(db) == before
+    store = Store(db)
     with pytest.raises(Exception, match="corrupt"):
-        resume_run(Store(db), jobs[1].run_id)
+        resume_run(store, jobs[1].run_id)
+    store.close()
