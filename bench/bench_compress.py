@@ -136,7 +136,10 @@ def bench_b0(args: argparse.Namespace, root: Path) -> None:
     export_fp32(model, shape, root / "b0.raw.onnx", compact=False)
     add("fp32 B0", model, root / "b0.onnx")
     quantize_static_int8(root / "b0.raw.onnx", root / "b0.int8.onnx", calib)
-    add("int8 B0", model, root / "b0.int8.onnx")
+    add("int8 B0 (QDQ)", model, root / "b0.int8.onnx")
+    quantize_static_int8(root / "b0.raw.onnx", root / "b0.qop.onnx", calib,
+                         quant_format="qoperator")
+    add("int8 B0 (QOp)", model, root / "b0.qop.onnx")
     prune_structured(model, torch.zeros(1, *shape), 0.5)
     export_fp32(model, shape, root / "b0p.onnx")
     add("pruned 50% B0", model, root / "b0p.onnx")
@@ -152,7 +155,7 @@ def _latency_b1(path: Path, shape: tuple[int, ...], threads: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["stack", "cell"],
+    parser.add_argument("--models", nargs="*", default=["stack", "cell"],
                         choices=["stack", "cell"])
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--finetune-epochs", type=int, default=10)

@@ -186,7 +186,12 @@ class CompressJob(Job):
         torch.manual_seed(opts.seed)
         src = load_source(self.store, self.run_id, self.dataset)
         self._check_supported(src)
-        tmp = Path(tempfile.mkdtemp(prefix="nas-compress-"))
+        with tempfile.TemporaryDirectory(prefix="nas-compress-") as tmp:
+            return self._steps(src, Path(tmp), emit, token)
+
+    def _steps(self, src: Source, tmp: Path, emit: EventSink,
+               token: CancelToken) -> dict[str, Any]:
+        opts = self.options
         emit(Progress(self.job_id, done=0, total=self.total(),
                       message=f"measuring run {self.run_id}"))
         source_figs = measure(src.model, src.input_shape, tmp / "parent.onnx", opts,
@@ -285,6 +290,9 @@ class CompressJob(Job):
             figs = measure(model, src.input_shape, onnx_path, opts, accuracy=accuracy,
                            splits=src.splits)
             recipe = prune_recipe(opts, report.as_dict(), fmt)
+            if opts.finetune_epochs == 0:  # the fine-tuner records it otherwise
+                self.store.update_run(run_id, best_val_accuracy=evaluate(model, src.splits,
+                                                                         "val"))
             self.store.update_run(run_id, status="finished", recipe=recipe,
                                   design_hash=design_hash, checkpoint=str(weights),
                                   **figs)
@@ -352,7 +360,9 @@ class CompressJob(Job):
             if parent_id == self.run_id:   # parent figures of a train run are not stored
                 figs["params"] = count_params(src.model)
                 figs["macs"] = count_macs(src.model, src.input_shape)
-            self.store.update_run(run_id, status="finished", checkpoint=str(out), **figs)
+            val = ort_accuracy(out, batches(src.splits, "val"))
+            self.store.update_run(run_id, status="finished", checkpoint=str(out),
+                                  best_val_accuracy=val, **figs)
             self._artifact(run_id, "onnx-int8", out)
         except BaseException as exc:
             self._fail(run_id, exc)
