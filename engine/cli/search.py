@@ -188,6 +188,19 @@ def _print_result(result: dict[str, Any], out: Any) -> None:
     print(f"pareto front: {len(result['pareto'])} designs", file=out)
 
 
+def parse_resume_args(experiment_id: int, *, as_json: bool = False,
+                      db: str | None = None) -> argparse.Namespace:
+    """The arguments of ``nas-studio search --resume EXPERIMENT_ID`` (used by ``resume``)."""
+    parser = argparse.ArgumentParser(prog="nas-studio")
+    parser.add_argument("--db")
+    add_parser(parser.add_subparsers(dest="command"))
+    argv = ["search", "--resume", str(experiment_id)] + (["--json"] if as_json else [])
+    args = parser.parse_args(argv)
+    if db is not None:
+        args.db = db
+    return args
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.cli import CliError
     from engine.store import open_store
