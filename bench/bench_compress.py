@@ -8,7 +8,13 @@ model) and test accuracy, with ratios against the fp32 parent.  ``--b0`` adds
 EfficientNet-B0 at 224x224 (random weights: size and latency only).
 
     OMP_NUM_THREADS=1 python bench/bench_compress.py [--models stack cell] [--epochs 15]
-        [--finetune-epochs 10] [--threads 1] [--b0]
+        [--criterion taylor] [--finetune-epochs 20] [--no-distill] [--threads 1] [--b0]
+
+Measured 2026-11-30 (2 shared CPU cores, 1 onnxruntime thread; latencies are noisy):
+stack: MACs -74.3%, test 97.41% -> 97.04% pruned (-0.37pt), int8 3.62x smaller;
+cell (darts-v2 C=16, 5 cells): MACs -71.6%, 99.26% -> 99.26%, int8 2.58x smaller and
+slower than fp32 at batch 1; EfficientNet-B0: int8 3.60x smaller, 0.8-1.2x the fp32
+speed across runs, 50% pruning 2.6-3.0x faster.
 """
 
 from __future__ import annotations
@@ -158,11 +164,12 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=["stack", "cell"],
                         choices=["stack", "cell"])
     parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--finetune-epochs", type=int, default=10)
+    parser.add_argument("--finetune-epochs", type=int, default=20)
     parser.add_argument("--finetune-lr", type=float, default=0.02)
-    parser.add_argument("--criterion", default="magnitude", choices=["magnitude", "bn", "taylor"])
+    parser.add_argument("--criterion", default="taylor", choices=["magnitude", "bn", "taylor"])
     parser.add_argument("--steps", type=int, default=1, help="iterative pruning steps")
-    parser.add_argument("--distill", action="store_true")
+    parser.add_argument("--distill", action=argparse.BooleanOptionalAction, default=True,
+                        help="fine-tune with distillation from the parent (default on)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--b0", action="store_true", help="add EfficientNet-B0 size/latency")
     args = parser.parse_args()

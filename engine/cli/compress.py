@@ -42,6 +42,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--finetune-epochs", type=int, default=0, metavar="N",
                    help="fine-tune after pruning (early stopping on validation)")
     p.add_argument("--finetune-lr", type=float, default=0.01, metavar="LR")
+    p.add_argument("--patience", type=int, default=3, metavar="N",
+                   help="stop fine-tuning after N epochs without validation gain (0: never)")
     p.add_argument("--distill", action="store_true",
                    help="fine-tune with knowledge distillation from the parent")
     p.add_argument("--temperature", type=float, default=4.0)
@@ -84,7 +86,7 @@ def _options(args: argparse.Namespace) -> Any:
             quantize=args.quantize, quant_format=args.quant_format,
             calibration_batches=args.calibration_batches,
             finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr,
-            distill=args.distill, temperature=args.temperature,
+            patience=args.patience or None, distill=args.distill, temperature=args.temperature,
             latency_threads=args.threads, device=args.device, seed=args.seed)
     except CompressError as exc:
         raise CliError(str(exc)) from exc

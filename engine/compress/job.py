@@ -279,7 +279,8 @@ class CompressJob(Job):
                 accuracy = self._finetune(model, src, parent, run_id, emit, token)
                 if opts.prune_kind == "unstructured":  # masks kept the zeros while training
                     report.sparsity = make_permanent(model)
-            derived = derive_design(src.design, model)
+            derived = (derive_design(src.design, model) if opts.prune_kind == "structured"
+                       else None)  # unstructured pruning keeps every shape
             fmt, design_hash = "pruned-derivative", src.run["design_hash"]
             if derived is not None:
                 fmt, design_hash = "design", self.store.add_design(derived)

@@ -76,6 +76,8 @@ class CompressOptions:
             out.append("--quantize qat trains with fake quantization: give --finetune-epochs N")
         if self.distill and self.finetune_epochs < 1:
             out.append("--distill needs --finetune-epochs N (distillation is a fine-tuning)")
+        if self.patience is not None and self.patience < 1:
+            out.append(f"--patience must be >= 1 (or 0 for none), got {self.patience}")
         if not self.finetune_lr > 0:
             out.append(f"--finetune-lr must be > 0, got {self.finetune_lr}")
         if self.temperature <= 0:

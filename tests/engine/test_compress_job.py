@@ -145,6 +145,8 @@ def test_unstructured_sparsity_survives_finetuning(trained):
     result = CompressJob(store, trained["stack"], opts).run(lambda e: None)
     run = store.get_run(result["run_id"])
     assert run["recipe"]["sparsity"] == pytest.approx(0.7, abs=0.01)
+    assert run["recipe"]["format"] == "pruned-derivative"
+    assert run["design_hash"] == store.get_run(trained["stack"])["design_hash"]
     _design, model = load_run_model(store, run["id"])
     weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
     zeros = sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)

@@ -67,6 +67,17 @@ def test_structured_half_ratio_cuts_macs(make, criterion):
         assert model(x).shape == (4, 10)
 
 
+@pytest.mark.parametrize("preset", ["nas-bench-201-best", "amoebanet-a"])
+def test_other_cell_spaces_prune(preset):
+    """NAS-Bench-201 (residual reduction blocks) and conv 7x1-1x7 ops prune too."""
+    d = get_preset(preset)
+    d.set_macro(channels=8, layers=1 if preset.startswith("nas-bench") else 3,
+                input_shape=SHAPE, classes=10)
+    model = build_model(d).eval()
+    report = prune_structured(model, _batch()[0], 0.5)
+    assert report.mac_reduction >= 0.40
+
+
 def test_auxiliary_head_and_classifier_are_kept():
     model = build_model(cell_design()).eval()
     x, _ = _batch()
