@@ -1,7 +1,8 @@
 """Compression end to end on digits-trained parents: lineage, figures, CLI, refusals.
 
-The parents are tiny and trained for a few epochs, so the accuracy checks here are
-looser than the studio's bar (within 1 point); bench/bench_compress.py measures that.
+The parents are tiny and trained for a few epochs and fine-tuning is short, so the
+accuracy checks here allow 2 points (measured: stack -0.7, cell -1.1); the studio's bar
+(within 1 point after fine-tuning) is measured by bench/bench_compress.py.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def _row_count(store: Store) -> int:
 def test_cli_prune_finetune_quantize_with_lineage(trained, capsys):
     store, parent = trained["store"], trained["stack"]
     before = store.get_run(parent)
-    code = main(["compress", str(parent), "--prune", "0.5", "--finetune-epochs", "3",
-                 "--quantize", "int8", "--db", str(trained["db"]), "--json"])
+    code = main(["compress", str(parent), "--prune", "0.5", "--finetune-epochs", "4",
+                 "--criterion", "taylor", "--distill", "--quantize", "int8",
+                 "--db", str(trained["db"]), "--json"])
     out = capsys.readouterr().out
     assert code == 0
     result = json.loads(out)
@@ -71,12 +73,12 @@ def test_cli_prune_finetune_quantize_with_lineage(trained, capsys):
     assert quant["parent_id"] == pruned["id"] and pruned["parent_id"] == parent
     assert quant["kind"] == pruned["kind"] == "compress"
     assert pruned["recipe"]["method"] == "prune-structured"
-    assert pruned["recipe"]["ratio"] == 0.5 and pruned["recipe"]["finetune_epochs"] == 3
+    assert pruned["recipe"]["ratio"] == 0.5 and pruned["recipe"]["finetune_epochs"] == 4
     assert quant["recipe"]["method"] == "quantize-int8-static"
     assert quant["recipe"]["calibration_size"] > 0
     # structured pruning at 50% of the channels removes at least 40% of the MACs
     assert pruned["macs"] <= 0.6 * before["macs"]
-    assert pruned["test_accuracy"] >= trained["stack_acc"] - 0.05
+    assert pruned["test_accuracy"] >= trained["stack_acc"] - 0.02
     # the int8 model runs in onnxruntime and keeps the pruned model's accuracy
     assert result["test_accuracy"] >= result["parent_figures"]["test_accuracy"] - 0.02
     assert result["size_bytes"] < result["parent_figures"]["size_bytes"] / 2.5
@@ -121,7 +123,7 @@ def test_quantization_aware_training(trained):
 
 def test_cell_network_structured_prune_and_finetune(trained):
     store = trained["store"]
-    opts = CompressOptions(prune=0.5, criterion="taylor", finetune_epochs=2, distill=True,
+    opts = CompressOptions(prune=0.5, criterion="taylor", finetune_epochs=4, distill=True,
                            calibration_batches=2)
     result = CompressJob(store, trained["cell"], opts).run(lambda e: None)
     assert result is not None
@@ -131,8 +133,10 @@ def test_cell_network_structured_prune_and_finetune(trained):
     assert run["macs"] <= 0.6 * source["macs"]
     assert run["recipe"]["format"] == "pruned-derivative"
     assert run["recipe"]["criterion"] == "taylor" and run["recipe"]["distill"] is True
-    assert run["test_accuracy"] >= trained["cell_acc"] - 0.05
-    assert [e["epoch"] for e in store.epochs(run["id"])] == [1, 2][:run["epochs_done"]]
+    assert run["test_accuracy"] >= trained["cell_acc"] - 0.02
+    assert run["epochs_done"] >= 1
+    assert [e["epoch"] for e in store.epochs(run["id"])] == \
+        list(range(1, run["epochs_done"] + 1))
     _design, model = load_run_model(store, run["id"])
     model.train()
     logits, aux = model(torch.zeros(2, 1, 8, 8))
