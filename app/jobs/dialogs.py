@@ -1,0 +1,281 @@
+"""Settings dialogs for Train, Search and Compress jobs.
+
+Each dialog shows defaults that work on the built-in digits data.  ``accept`` builds
+the engine job (``self.job``) and stays open with the error shown when a setting is
+wrong, so the user never launches a job that fails on its first line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jobs import factory
+from engine.jobs import Job
+
+
+def _spin(lo: int, hi: int, value: int, tip: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def _combo(items: tuple[str, ...] | list[str], value: str) -> QComboBox:
+    box = QComboBox()
+    box.addItems(list(items))
+    box.setCurrentText(value)
+    return box
+
+
+class _JobDialog(QDialog):
+    """Common frame: a form, an error line, OK (labelled for the action) / Cancel."""
+
+    action = "Start"
+
+    def __init__(self, title: str, store: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.store = store
+        self.job: Job | None = None
+        self.form = QFormLayout()
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.button(QDialogButtonBox.Ok).setText(self.action)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.form)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+    def settings(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def make_job(self) -> Job:
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        try:
+            self.job = self.make_job()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, dialog stays open
+            self.job = None
+            self.error.setText(str(exc) or type(exc).__name__)
+            return
+        self.error.setText("")
+        super().accept()
+
+
+class TrainDialog(_JobDialog):
+    """Train the current design: dataset, epochs, batch size, learning rate..."""
+
+    action = "Train"
+
+    def __init__(self, design: Any, store: Any, parent: QWidget | None = None) -> None:
+        super().__init__("Train design", store, parent)
+        self.design = design
+        d = factory.train_defaults()
+        name = getattr(design, "name", "—") if design is not None else "none open"
+        self.form.addRow("Design:", QLabel(f"<b>{name}</b>"))
+        self.dataset = _combo(factory.DATASETS, d["dataset"])
+        self.dataset.setEditable(True)
+        self.dataset.setToolTip("digits is built in; others load from the data folder "
+                                "or a path to an image folder")
+        self.epochs = _spin(1, 1000, d["epochs"])
+        self.batch_size = _spin(1, 4096, d["batch_size"])
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(4)
+        self.lr.setRange(0.0001, 10.0)
+        self.lr.setSingleStep(0.01)
+        self.lr.setValue(d["lr"])
+        self.optimizer = _combo(("sgd", "adamw"), d["optimizer"])
+        self.subset = _spin(0, 10_000_000, 0, "train on this many images (0: all)")
+        self.seed = _spin(0, 2**31 - 1, d["seed"])
+        self.patience = _spin(0, 1000, 0, "stop after this many epochs without "
+                                          "improvement (0: never)")
+        self.channels = _spin(1, 1024, d["channels"], "cell networks: initial channels")
+        self.layers = _spin(1, 100, d["layers"], "cell networks: number of cells")
+        is_cell = getattr(design, "kind", "") == "cell"
+        self.channels.setEnabled(is_cell)
+        self.layers.setEnabled(is_cell)
+        for label, w in (("Dataset:", self.dataset), ("Epochs:", self.epochs),
+                         ("Batch size:", self.batch_size), ("Learning rate:", self.lr),
+                         ("Optimizer:", self.optimizer), ("Subset (0 = all):", self.subset),
+                         ("Seed:", self.seed), ("Early-stop patience:", self.patience),
+                         ("Channels (cells):", self.channels), ("Layers (cells):", self.layers)):
+            self.form.addRow(label, w)
+
+    def settings(self) -> dict[str, Any]:
+        return {"dataset": self.dataset.currentText(), "epochs": self.epochs.value(),
+                "batch_size": self.batch_size.value(), "lr": self.lr.value(),
+                "optimizer": self.optimizer.currentText(), "subset": self.subset.value() or None,
+                "seed": self.seed.value(), "patience": self.patience.value() or None,
+                "channels": self.channels.value(), "layers": self.layers.value()}
+
+    def make_job(self) -> Job:
+        return factory.train_job(self.design, self.settings(), self.store)
+
+
+class SearchDialog(_JobDialog):
+    """Search a space: strategy, budget, evaluator (train on data or a table), objectives."""
+
+    action = "Search"
+
+    def __init__(self, store: Any, parent: QWidget | None = None) -> None:
+        super().__init__("Architecture search", store, parent)
+        d = factory.search_defaults()
+        self.space = _combo(factory.SPACES, d["space"])
+        self.strategy = _combo(factory.STRATEGIES, d["strategy"])
+        self.budget = _spin(1, 100_000, d["budget"], "trials to evaluate")
+        self.seed = _spin(0, 2**31 - 1, d["seed"])
+        self.evaluator = _combo(("train", "tabular"), d["evaluator"])
+        self.evaluator.setToolTip("train: train each candidate briefly on a dataset; "
+                                  "tabular: look results up in a benchmark CSV")
+        self.dataset = _combo(factory.DATASETS, d["dataset"])
+        self.dataset.setEditable(True)
+        self.epochs = _spin(1, 100, d["epochs_per_trial"])
+        self.subset = _spin(0, 10_000_000, d["subset"], "train on this many images (0: all)")
+        self.benchmark = QLineEdit(d["benchmark"])
+        self.benchmark.setPlaceholderText("CSV with a cellstr column")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        bench_row = QHBoxLayout()
+        bench_row.addWidget(self.benchmark, 1)
+        bench_row.addWidget(browse)
+        self.objective = QLineEdit(d["objective"])
+        self.report = QLineEdit(d["report"])
+        self.cost_objective = _combo(("params", "macs", "none"), "params")
+        self.cost_objective.setToolTip("second objective, minimised (the Pareto plot's x axis)")
+        self.max_params = QLineEdit()
+        self.max_params.setPlaceholderText("no limit")
+        self.max_macs = QLineEdit()
+        self.max_macs.setPlaceholderText("no limit")
+        for label, w in (("Space:", self.space), ("Strategy:", self.strategy),
+                         ("Budget (trials):", self.budget), ("Seed:", self.seed),
+                         ("Evaluate by:", self.evaluator), ("Dataset:", self.dataset),
+                         ("Epochs per trial:", self.epochs), ("Subset (0 = all):", self.subset)):
+            self.form.addRow(label, w)
+        self.form.addRow("Benchmark table:", bench_row)
+        for label, w in (("Objective column:", self.objective), ("Report column:", self.report),
+                         ("Minimise also:", self.cost_objective),
+                         ("Max params:", self.max_params), ("Max MACs:", self.max_macs)):
+            self.form.addRow(label, w)
+        self.evaluator.currentTextChanged.connect(self._sync)
+        self._sync()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Benchmark table", "", "CSV (*.csv)")
+        if path:
+            self.benchmark.setText(path)
+
+    def _sync(self) -> None:
+        tabular = self.evaluator.currentText() == "tabular"
+        for w in (self.benchmark, self.objective, self.report):
+            w.setEnabled(tabular)
+        for w in (self.dataset, self.epochs, self.subset):
+            w.setEnabled(not tabular)
+        if tabular:
+            self.space.setCurrentText("nas-bench-201")
+
+    @staticmethod
+    def _limit(edit: QLineEdit, what: str) -> float | None:
+        text = edit.text().strip().replace("_", "").replace(",", "")
+        if not text:
+            return None
+        scale = {"k": 1e3, "m": 1e6, "g": 1e9}.get(text[-1].lower(), 1.0)
+        try:
+            value = float(text[:-1] if scale != 1.0 else text) * scale
+        except ValueError:
+            raise ValueError(f"{what}: {edit.text()!r} is not a number (e.g. 250k, 1.5M)") \
+                from None
+        if value <= 0:
+            raise ValueError(f"{what} must be positive")
+        return value
+
+    def settings(self) -> dict[str, Any]:
+        cost = self.cost_objective.currentText()
+        return {"space": self.space.currentText(), "strategy": self.strategy.currentText(),
+                "budget": self.budget.value(), "seed": self.seed.value(),
+                "evaluator": self.evaluator.currentText(),
+                "dataset": self.dataset.currentText(), "epochs_per_trial": self.epochs.value(),
+                "subset": self.subset.value() or None, "benchmark": self.benchmark.text(),
+                "objective": self.objective.text().strip(),
+                "report": self.report.text().strip(),
+                "objectives": ["accuracy"] + ([] if cost == "none" else [cost]),
+                "max_params": self._limit(self.max_params, "max params"),
+                "max_macs": self._limit(self.max_macs, "max MACs")}
+
+    def make_job(self) -> Job:
+        return factory.search_job(self.settings(), self.store)
+
+
+class CompressDialog(_JobDialog):
+    """Compress a finished run: structured/unstructured pruning, int8, fine-tuning."""
+
+    action = "Compress"
+
+    def __init__(self, store: Any, run_id: int | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Compress a trained run", store, parent)
+        d = factory.compress_defaults()
+        self.run = QComboBox()
+        for run in reversed(store.runs() if store is not None else []):
+            if run.get("status") == "finished" and run.get("checkpoint"):
+                acc = run.get("test_accuracy")
+                acc_text = f", test acc {acc:.3f}" if isinstance(acc, float) else ""
+                self.run.addItem(f"run {run['id']} ({run.get('kind')}, "
+                                 f"{run.get('params') or '?'} params{acc_text})", run["id"])
+        if run_id is not None:
+            idx = self.run.findData(run_id)
+            if idx >= 0:
+                self.run.setCurrentIndex(idx)
+        self.prune_on = QCheckBox("prune")
+        self.prune_on.setChecked(True)
+        self.prune = QDoubleSpinBox()
+        self.prune.setRange(0.05, 0.95)
+        self.prune.setSingleStep(0.05)
+        self.prune.setValue(d["prune"])
+        self.prune_kind = _combo(("structured", "unstructured"), d["prune_kind"])
+        self.criterion = _combo(("magnitude", "bn", "taylor"), d["criterion"])
+        self.quantize = _combo(("none", "int8", "int8-dynamic", "qat"), "none")
+        self.finetune = _spin(0, 100, d["finetune_epochs"], "fine-tuning epochs after pruning")
+        prune_row = QHBoxLayout()
+        prune_row.addWidget(self.prune_on)
+        prune_row.addWidget(self.prune, 1)
+        for label, w in (("Run:", self.run),):
+            self.form.addRow(label, w)
+        self.form.addRow("Pruning ratio:", prune_row)
+        for label, w in (("Pruning kind:", self.prune_kind), ("Criterion:", self.criterion),
+                         ("Quantize:", self.quantize), ("Fine-tune epochs:", self.finetune)):
+            self.form.addRow(label, w)
+
+    def settings(self) -> dict[str, Any]:
+        q = self.quantize.currentText()
+        return {"run_id": self.run.currentData(),
+                "prune": self.prune.value() if self.prune_on.isChecked() else None,
+                "prune_kind": self.prune_kind.currentText(),
+                "criterion": self.criterion.currentText(),
+                "quantize": None if q == "none" else q,
+                "finetune_epochs": self.finetune.value()}
+
+    def make_job(self) -> Job:
+        return factory.compress_job(self.settings(), self.store)

@@ -1,0 +1,161 @@
+"""Turn dialog settings into engine jobs (lazy engine imports: torch loads only here).
+
+Every function validates its settings and raises ``ValueError`` with a message the
+dialog shows next to the buttons.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from engine.jobs import CancelToken, EventSink, Job
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
+SPACES = ("darts", "nas-bench-201", "mbconv")
+STRATEGIES = ("evolution", "random", "reinforce", "darts")
+EXPORT_FORMATS = ("onnx", "torchscript", "bundle")
+EXPORT_SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "bundle": ".nasbundle"}
+
+# A small DARTS-space network that trains on digits in seconds per epoch on a CPU.
+SMALL_DARTS_SPACE = {"space": "darts", "channels": 8, "layers": 3, "nodes": 3}
+
+
+def train_defaults() -> dict[str, Any]:
+    return {"dataset": "digits", "epochs": 5, "batch_size": 64, "lr": 0.05,
+            "optimizer": "sgd", "subset": None, "seed": 0, "patience": None,
+            "channels": 16, "layers": 5}
+
+
+def train_job(design: Any, settings: dict[str, Any], store: Any) -> Job:
+    """A ``TrainJob`` for ``design`` (cell networks take channels/layers from settings)."""
+    from engine.train import TrainConfig, TrainJob
+
+    s = {**train_defaults(), **settings}
+    if design is None:
+        raise ValueError("no design to train: open or create a design first")
+    design = design.copy()
+    if getattr(design, "kind", "") == "cell":
+        if int(s["channels"]) < 1 or int(s["layers"]) < 1:
+            raise ValueError("channels and layers must be at least 1")
+        design.set_macro(channels=int(s["channels"]), layers=int(s["layers"]))
+    config = TrainConfig(epochs=int(s["epochs"]), batch_size=int(s["batch_size"]),
+                         lr=float(s["lr"]), optimizer=s["optimizer"], seed=int(s["seed"]),
+                         subset=int(s["subset"]) if s.get("subset") else None,
+                         patience=int(s["patience"]) if s.get("patience") else None)
+    dataset = str(s["dataset"]).strip()
+    if not dataset:
+        raise ValueError("choose a dataset (digits is built in)")
+    return TrainJob(design, dataset, config, store, name=s.get("name") or None)
+
+
+def search_defaults() -> dict[str, Any]:
+    return {"space": "darts", "strategy": "evolution", "budget": 8, "seed": 0,
+            "evaluator": "train", "dataset": "digits", "epochs_per_trial": 1, "subset": 400,
+            "benchmark": "", "objective": "val_accuracy", "report": "test_accuracy",
+            "objectives": ["accuracy", "params"], "max_params": None, "max_macs": None}
+
+
+def search_config(settings: dict[str, Any]) -> Any:
+    """The ``SearchConfig`` for dialog settings."""
+    from engine.search.job import SearchConfig
+
+    s = {**search_defaults(), **settings}
+    if s["space"] not in SPACES:
+        raise ValueError(f"unknown search space {s['space']!r}; choose one of {', '.join(SPACES)}")
+    if int(s["budget"]) < 1:
+        raise ValueError("the budget must be at least 1 trial")
+    space = dict(SMALL_DARTS_SPACE) if s["space"] == "darts" else {"space": s["space"]}
+    if s["evaluator"] == "tabular":
+        path = Path(str(s["benchmark"])).expanduser()
+        if not path.is_file():
+            raise ValueError(f"benchmark table not found: {path}")
+        if s["space"] != "nas-bench-201":
+            raise ValueError("a tabular benchmark holds nas-bench-201 cells: choose that space")
+        evaluator = {"kind": "tabular", "path": str(path), "objective": s["objective"],
+                     "report": s["report"] or s["objective"]}
+    else:
+        evaluator = {"kind": "train", "dataset": s["dataset"],
+                     "epochs": int(s["epochs_per_trial"]),
+                     "subset": int(s["subset"]) if s.get("subset") else None}
+    constraints = {k: float(s[k]) for k in ("max_params", "max_macs") if s.get(k)}
+    return SearchConfig(space=space, evaluator=evaluator, strategy=s["strategy"],
+                        budget=int(s["budget"]), seed=int(s["seed"]),
+                        objectives=list(s["objectives"]), constraints=constraints)
+
+
+def search_job(settings: dict[str, Any], store: Any) -> Job:
+    from engine.search.job import SearchJob
+
+    return SearchJob(search_config(settings), store, name=settings.get("name") or None)
+
+
+def compress_defaults() -> dict[str, Any]:
+    return {"run_id": None, "prune": 0.5, "prune_kind": "structured",
+            "criterion": "magnitude", "quantize": None, "finetune_epochs": 2}
+
+
+def compress_job(settings: dict[str, Any], store: Any) -> Job:
+    from engine.compress.job import CompressJob
+    from engine.compress.recipe import CompressOptions
+
+    s = {**compress_defaults(), **settings}
+    if s.get("run_id") is None:
+        raise ValueError("choose the run to compress (a finished training run)")
+    if not s.get("prune") and not s.get("quantize"):
+        raise ValueError("nothing to do: choose a pruning ratio, a quantization, or both")
+    options = CompressOptions(prune=float(s["prune"]) if s.get("prune") else None,
+                              prune_kind=s["prune_kind"], criterion=s["criterion"],
+                              quantize=s.get("quantize") or None,
+                              finetune_epochs=int(s["finetune_epochs"]))
+    return CompressJob(store, int(s["run_id"]), options)
+
+
+def resume_train_job(store: Any, run_id: int) -> Job:
+    """A job continuing an interrupted/cancelled training run from its checkpoint."""
+    from engine.train import resume_job
+
+    return resume_job(store, run_id)
+
+
+def resume_search_job(store: Any, experiment_id: int) -> Job:
+    """A job continuing a search experiment without re-running finished trials."""
+    from engine.search.job import SearchConfig, SearchJob
+
+    exp = store.get_experiment(experiment_id)
+    if exp.get("kind") != "search":
+        raise ValueError(f"experiment {experiment_id} is a {exp.get('kind')} experiment, "
+                         "not a search")
+    return SearchJob(SearchConfig.from_dict(exp["config"]), store, experiment_id=experiment_id)
+
+
+def default_export_path(run_id: int, fmt: str) -> Path:
+    from engine.paths import data_dir
+
+    return data_dir() / "exports" / f"run-{run_id}{EXPORT_SUFFIX[fmt]}"
+
+
+class ExportJob(Job):
+    """Export a stored run to ONNX / TorchScript / a bundle, verify, record the artifact."""
+
+    kind = "export"
+
+    def __init__(self, store: Any, run_id: int, fmt: str, path: str | Path) -> None:
+        super().__init__()
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; choose {', '.join(EXPORT_FORMATS)}")
+        self.store, self.run_id, self.fmt, self.path = store, int(run_id), fmt, Path(path)
+
+    def describe(self) -> str:
+        return f"export run {self.run_id} as {self.fmt} to {self.path.name}"
+
+    def total(self) -> int:
+        return 1
+
+    def execute(self, emit: EventSink, token: CancelToken) -> dict[str, Any]:
+        from engine.export import export_run
+
+        token.check()
+        result = dict(export_run(self.store, self.run_id, self.fmt, self.path))
+        return {k: v for k, v in result.items() if not (isinstance(v, float) and math.isnan(v))}
