@@ -273,7 +273,7 @@ def prune_structured(model: nn.Module, example: torch.Tensor, ratio: float, *,
     ``example`` is one input batch (its batch size does not matter).  ``ignored`` names
     layers whose outputs are kept (default: the classifier and auxiliary head).  Taylor
     importance needs ``calibration`` batches of ``(inputs, labels)``.  Raises
-    ``CompressError`` naming any layer that cannot be pruned; the model is then untouched.
+    ``CompressError`` naming any layer that cannot be pruned, before the model is touched.
     """
     import torch_pruning as tp
 

@@ -157,6 +157,21 @@ def test_unstructured_sparsity_survives_finetuning(trained):
     assert zeros == pytest.approx(0.7, abs=0.01)
 
 
+def test_compressed_run_can_be_compressed_again(trained):
+    store = trained["store"]
+    first = CompressJob(store, trained["stack"], CompressOptions(prune=0.3)).run(lambda e: 0)
+    again = CompressJob(store, first["run_id"], CompressOptions(quantize="int8-dynamic")).run(
+        lambda e: None)
+    assert again is not None and again["parent"] == first["run_id"]
+    run = store.get_run(again["run_id"])
+    assert run["recipe"]["method"] == "quantize-int8-dynamic"
+    assert [r["id"] for r in store.lineage(run["id"])] == \
+        [run["id"], first["run_id"], trained["stack"]]
+    assert again["parent_figures"]["macs"] == first["macs"]
+    with pytest.raises(CompressError, match="int8 ONNX model"):
+        load_run_model(store, run["id"])
+
+
 def test_unsupported_layer_is_named_and_parent_untouched(trained, monkeypatch):
     from tests.engine.test_compress_prune import Odd
 
