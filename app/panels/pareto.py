@@ -163,13 +163,26 @@ class ParetoExplorer(QWidget):
         self._xy = np.zeros((0, 2))
         self.front_indices: list[int] = []
         self.hv_history: list[tuple[int, float]] = []
-        self._hv_key: tuple[Any, ...] = ()
-        self._hv_cache: dict[int, float] = {}
+        self._group_ids: dict[str, int] = {}
+        self._reset_columns()
         self._build_ui()
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_ms)
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
+
+    def _reset_columns(self) -> None:
+        """Per-point columns kept alongside ``points`` so a redraw is vectorized."""
+        self._keys.clear()
+        self._acc: list[float] = []
+        self._cost: dict[str, list[float]] = {k: [] for k in AXES}
+        self._gid: list[int] = []
+        self._by_run: dict[int, int] = {}
+        self._children: set[int] = set()
+        self._version = getattr(self, "_version", 0) + 1
+        self._drawn: dict[str, tuple[Any, ...]] = {}
+        self._hv_key: tuple[Any, ...] = ()
+        self._hv_cache: dict[int, float] = {}
 
     # -- construction -------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -282,12 +295,29 @@ class ParetoExplorer(QWidget):
 
     def add_point(self, point: TrialPoint) -> None:
         """Add or replace a point (by key); drawn at the next timer tick."""
-        if point.key in self._keys:
-            self.points[self._keys[point.key]] = point
-            self._hv_key = ()
-        else:
-            self._keys[point.key] = len(self.points)
+        gid = self._group_ids.get(point.group)
+        if gid is None:
+            gid = self._group_ids[point.group] = len(self._group_ids)
+            self._group_item(point.group)
+        row = [_num(point.costs.get(k)) for k in AXES]
+        i = self._keys.get(point.key)
+        if i is None:
+            i = self._keys[point.key] = len(self.points)
             self.points.append(point)
+            self._acc.append(point.accuracy)
+            self._gid.append(gid)
+            for k, v in zip(AXES, row, strict=True):
+                self._cost[k].append(np.nan if v is None else v)
+        else:
+            self.points[i] = point
+            self._acc[i], self._gid[i] = point.accuracy, gid
+            for k, v in zip(AXES, row, strict=True):
+                self._cost[k][i] = np.nan if v is None else v
+            self._version += 1
+        if point.run_id is not None:
+            self._by_run[point.run_id] = i
+        if point.parent_run_id is not None:
+            self._children.add(i)
         self._dirty = True
 
     def add_trial(self, event: TrialFinished) -> bool:
@@ -316,9 +346,8 @@ class ParetoExplorer(QWidget):
 
     def clear(self) -> None:
         self.points.clear()
-        self._keys.clear()
+        self._reset_columns()
         self.selected.clear()
-        self._hv_key = ()
         self._dirty = True
         self.redraw()
 
@@ -357,12 +386,11 @@ class ParetoExplorer(QWidget):
                 costs={k: v for k in AXES if (v := _num(run.get(k))) is not None},
                 run_id=run["id"], parent_run_id=run.get("parent_id"), experiment_id=exp_id,
                 design_hash=run.get("design_hash"), figures=dict(run)))
-        for p in self.points:      # lineage for trials whose runs have parents
-            if p.run_id is not None and p.parent_run_id is None:
-                try:
-                    p.parent_run_id = store.get_run(p.run_id).get("parent_id")
-                except Exception:  # noqa: BLE001 - a trial may have no stored run
-                    pass
+        parents = {r["id"]: r.get("parent_id") for r in store.runs()}
+        for i, p in enumerate(self.points):   # lineage for trials whose runs have parents
+            if p.run_id is not None and p.parent_run_id is None and parents.get(p.run_id):
+                p.parent_run_id = parents[p.run_id]
+                self._children.add(i)
         self._dirty = True
         self.redraw()
         return len(self.points)
@@ -420,8 +448,11 @@ class ParetoExplorer(QWidget):
 
     def visible_indices(self) -> np.ndarray:
         """Indices of points that have a figure on the current cost axis."""
-        return np.array([i for i, p in enumerate(self.points) if self.axis in p.costs
-                         and (not self.log_x or p.costs[self.axis] > 0)], dtype=int)
+        cost = np.asarray(self._cost[self.axis], dtype=float)
+        ok = np.isfinite(cost)
+        if self.log_x:
+            ok &= cost > 0
+        return np.flatnonzero(ok)
 
     def redraw(self) -> None:
         """Push the data to the plot items (timer slot; cheap when nothing changed)."""
@@ -429,21 +460,19 @@ class ParetoExplorer(QWidget):
             return
         self._dirty = False
         idx = self.visible_indices()
-        cost = np.array([self.points[i].costs[self.axis] for i in idx], dtype=float)
-        acc = np.array([self.points[i].accuracy for i in idx], dtype=float)
+        cost = np.asarray(self._cost[self.axis], dtype=float)[idx]
+        acc = np.asarray(self._acc, dtype=float)[idx]
+        gid = np.asarray(self._gid, dtype=int)[idx]
         x = self._tx(cost)
         self._xy = np.full((len(self.points), 2), np.nan)
-        if len(idx):
-            self._xy[idx, 0] = x
-            self._xy[idx, 1] = acc
-        by_group: dict[str, list[int]] = {}
-        for j, i in enumerate(idx):
-            by_group.setdefault(self.points[i].group, []).append(j)
-        for p in self.points:
-            self._group_item(p.group)
-        for group, item in self._groups.items():
-            js = by_group.get(group, [])
-            item.setData(x[js], acc[js]) if js else item.setData([], [])
+        self._xy[idx, 0] = x
+        self._xy[idx, 1] = acc
+        for group, g in self._group_ids.items():
+            sel = gid == g
+            sig = (int(sel.sum()), self.axis, self.log_x, self._version)
+            if self._drawn.get(group) != sig:   # only groups whose points changed
+                self._groups[group].setData(x[sel], acc[sel])
+                self._drawn[group] = sig
         self._draw_front(idx, cost, acc)
         self._draw_bands()
         self._draw_lineage()
@@ -514,10 +543,9 @@ class ParetoExplorer(QWidget):
             self.acc_band.setVisible(False)
 
     def _draw_lineage(self) -> None:
-        by_run = {p.run_id: i for i, p in enumerate(self.points) if p.run_id is not None}
         segs: list[tuple[int, int]] = []
-        for i, p in enumerate(self.points):
-            j = by_run.get(p.parent_run_id) if p.parent_run_id is not None else None
+        for i in sorted(self._children):
+            j = self._by_run.get(self.points[i].parent_run_id)
             if j is not None and not np.isnan(self._xy[i, 0]) and not np.isnan(self._xy[j, 0]):
                 segs.append((j, i))
         segs = segs[:MAX_ARROWS]
