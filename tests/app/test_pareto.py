@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.panels.pareto import ParetoExplorer, TrialPoint, design_diff
+from app.panels.pareto import ParetoExplorer
+from app.panels.pareto_data import TrialPoint, design_diff
 from app.workers import JobRunner
 from engine.arch.serialize import design_from_dict, design_to_dict
 from engine.arch.space import NB201Space
