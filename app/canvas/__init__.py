@@ -1,0 +1,1 @@
+"""The canvases: cell graph scene, block stack scene, items and gestures."""

@@ -1,0 +1,164 @@
+"""CellEditor: normal and reduction cells side by side, with an op-family legend."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from app.canvas.cell_scene import CellScene
+from app.canvas.interactions import FRAGMENT_MIME
+from app.canvas.view import CanvasView
+from app.document.controller import DocumentController
+from engine.ops import registry
+
+FAMILY_NAMES = {"none": "zero", "identity": "identity", "pool": "pooling",
+                "sep_conv": "separable conv", "dil_conv": "dilated conv", "conv": "conv"}
+
+
+class Legend(QWidget):
+    """Color chips of the cell op families (registry colors)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("legend")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 4, 10, 4)
+        lay.setSpacing(14)
+        families = []
+        for spec in registry.all_ops("cell"):
+            if spec.family not in families:
+                families.append(spec.family)
+        for fam in families:
+            color = registry.FAMILY_COLORS[fam]
+            chip = QLabel()
+            chip.setFixedSize(22, 6)
+            chip.setStyleSheet(f"background:{color}; border-radius:3px;")
+            text = QLabel(FAMILY_NAMES.get(fam, fam))
+            text.setObjectName("legendText")
+            box = QHBoxLayout()
+            box.setSpacing(5)
+            box.addWidget(chip)
+            box.addWidget(text)
+            lay.addLayout(box)
+        out = QLabel("● in output (concat)")
+        out.setObjectName("legendText")
+        out.setStyleSheet("color:#d97706;")
+        lay.addWidget(out)
+        lay.addStretch(1)
+
+
+class CellPane(QFrame):
+    """A titled view of one cell."""
+
+    def __init__(self, scene: CellScene, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cellPane")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.title = QLabel(title)
+        self.title.setObjectName("paneTitle")
+        self.view = CanvasView(scene, self)
+        lay.addWidget(self.title)
+        lay.addWidget(self.view, 1)
+
+
+class CellEditor(QWidget):
+    """Editor of a CellDesign document (one scene per cell)."""
+
+    selection_changed = Signal(str, object)  # which cell, list of keys
+
+    def __init__(self, doc: DocumentController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.scenes: dict[str, CellScene] = {}
+        self.panes: dict[str, CellPane] = {}
+        self._active = "normal"
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(Legend(self))
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        titles = {"normal": "Normal cell", "reduce": "Reduction cell"}
+        for which in doc.design.cells():
+            scene = CellScene(doc, which)
+            pane = CellPane(scene, titles[which], self)
+            self.scenes[which], self.panes[which] = scene, pane
+            scene.selection_keys_changed.connect(
+                lambda keys, w=which: self._on_selection(w, keys))
+            pane.view.viewport().installEventFilter(self)
+            self.splitter.addWidget(pane)
+        lay.addWidget(self.splitter, 1)
+
+    def set_op_provider(self, provider) -> None:
+        for scene in self.scenes.values():
+            scene.op_provider = provider
+
+    def _on_selection(self, which: str, keys: list) -> None:
+        if keys:
+            self._active = which
+        self.selection_changed.emit(which, keys)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.MouseButtonPress:
+            for which, pane in self.panes.items():
+                if pane.view.viewport() is obj:
+                    self._active = which
+        return False
+
+    def active_scene(self) -> CellScene:
+        return self.scenes.get(self._active) or self.scenes["normal"]
+
+    def views(self) -> list[CanvasView]:
+        return [p.view for p in self.panes.values()]
+
+    # -- actions ---------------------------------------------------------------
+    def zoom_in(self) -> None:
+        for v in self.views():
+            v.zoom_in()
+
+    def zoom_out(self) -> None:
+        for v in self.views():
+            v.zoom_out()
+
+    def fit(self) -> None:
+        for v in self.views():
+            v.fit()
+
+    def auto_layout(self) -> bool:
+        done = self.doc.auto_layout()
+        self.fit()
+        return done
+
+    def select_all(self) -> None:
+        scene = self.active_scene()
+        for item in [*scene.node_items.values(), *scene.edge_items]:
+            item.setSelected(True)
+
+    def delete_selection(self) -> bool:
+        done = False
+        for scene in self.scenes.values():
+            done = scene.delete_selection() or done
+        return done
+
+    def copy(self) -> bool:
+        fragment = self.active_scene().copy_selection()
+        if not fragment["nodes"]:
+            return False
+        mime = QMimeData()
+        mime.setData(FRAGMENT_MIME, json.dumps(fragment).encode("utf-8"))
+        QGuiApplication.clipboard().setMimeData(mime)
+        return True
+
+    def paste(self) -> list[int]:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(FRAGMENT_MIME):
+            return []
+        try:
+            fragment = json.loads(bytes(mime.data(FRAGMENT_MIME).data()).decode("utf-8"))
+        except ValueError:
+            return []
+        return self.active_scene().paste(fragment)

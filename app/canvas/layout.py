@@ -1,0 +1,57 @@
+"""Auto-layout of a cell: columns by DAG generation (networkx), rows spread evenly."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from engine.arch.model import Cell
+
+COLUMN = 240.0
+ROW = 110.0
+
+
+def cell_graph(cell: Cell) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from(cell.all_ids())
+    g.add_edges_from((e.source, e.target) for e in cell.edges if e.source in g and e.target in g)
+    return g
+
+
+def generations(cell: Cell) -> list[list[int]]:
+    """Nodes grouped by topological generation; inputs always form the first column.
+
+    A graph with a cycle falls back to id order (one column per node past the inputs)
+    so an invalid design can still be drawn and fixed.
+    """
+    inputs = list(range(cell.n_inputs))
+    g = cell_graph(cell)
+    g.remove_nodes_from(inputs)
+    try:
+        gens = [sorted(gen) for gen in nx.topological_generations(g)]
+    except nx.NetworkXUnfeasible:
+        gens = [[n] for n in sorted(cell.nodes)]
+    return [inputs, *gens] if inputs else gens
+
+
+def auto_layout(cell: Cell) -> dict[int, tuple[float, float]]:
+    """Positions (scene coordinates of node centres) for every node id of ``cell``."""
+    out: dict[int, tuple[float, float]] = {}
+    for col, gen in enumerate(generations(cell)):
+        top = -(len(gen) - 1) * ROW / 2
+        for row, node in enumerate(gen):
+            out[node] = (col * COLUMN, top + row * ROW)
+    return out
+
+
+def positions_for(cell: Cell) -> dict[int, tuple[float, float]]:
+    """Saved positions where present, auto-layout for the rest."""
+    auto = auto_layout(cell)
+    return {n: tuple(cell.positions.get(n, auto[n])) for n in cell.all_ids()}  # type: ignore[misc]
+
+
+def output_position(cell: Cell, positions: dict[int, tuple[float, float]]) -> tuple[float, float]:
+    """Where the virtual output (concat) node goes: right of everything, centred on concat."""
+    xs = [p[0] for p in positions.values()] or [0.0]
+    members = [positions[n] for n in cell.concat if n in positions] or list(positions.values())
+    y = sum(p[1] for p in members) / len(members) if members else 0.0
+    return (max(xs) + COLUMN, y)

@@ -1,0 +1,76 @@
+"""StackEditor: the block stack canvas with the compound-scaling control beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from app.canvas.stack_scene import StackScene
+from app.canvas.view import CanvasView
+from app.document.controller import DocumentController
+from app.panels.scaling import ScalingControl
+
+
+class StackEditor(QWidget):
+    """Editor of a BlockStack document."""
+
+    selection_changed = Signal(str, object)
+
+    def __init__(self, doc: DocumentController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.scene = StackScene(doc)
+        self.view = CanvasView(self.scene, self)
+        self.view.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.scaling = ScalingControl(doc, self)
+        self.scaling.setMinimumWidth(240)
+        title = QLabel("Block stack — drag blocks from the palette, drag cards to reorder")
+        title.setObjectName("paneTitle")
+        left = QWidget(self)
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.setSpacing(0)
+        ll.addWidget(title)
+        ll.addWidget(self.view, 1)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(left)
+        split.addWidget(self.scaling)
+        split.setStretchFactor(0, 1)
+        split.setSizes([900, 260])
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+        self.scene.selection_keys_changed.connect(
+            lambda keys: self.selection_changed.emit("stack", keys))
+
+    def set_op_provider(self, provider) -> None:  # blocks are dropped, never connected
+        pass
+
+    def views(self) -> list[CanvasView]:
+        return [self.view]
+
+    def zoom_in(self) -> None:
+        self.view.zoom_in()
+
+    def zoom_out(self) -> None:
+        self.view.zoom_out()
+
+    def fit(self) -> None:
+        self.view.fit()
+
+    def auto_layout(self) -> bool:
+        self.fit()
+        return False
+
+    def select_all(self) -> None:
+        for card in self.scene.cards:
+            card.setSelected(True)
+
+    def delete_selection(self) -> bool:
+        return self.scene.delete_selection()
+
+    def copy(self) -> bool:
+        return False
+
+    def paste(self) -> list[int]:
+        return []

@@ -1,0 +1,87 @@
+"""CanvasView: a QGraphicsView with zoom, fit, rubber-band selection and a dot grid."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+
+from app import style
+
+GRID = 24
+
+
+class CanvasView(QGraphicsView):
+    """The shared view for the cell and stack scenes."""
+
+    MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+
+    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing
+                            | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setAcceptDrops(True)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.auto_fit = True  # keep fitting on resize until the user zooms
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        self.auto_fit = False
+        new = min(self.MAX_ZOOM, max(self.MIN_ZOOM, self.zoom() * factor))
+        self.scale(new / self.zoom(), new / self.zoom())
+
+    def zoom_in(self) -> None:
+        self.zoom_by(1.25)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(0.8)
+
+    def reset_zoom(self) -> None:
+        self.auto_fit = False
+        self.resetTransform()
+
+    def fit(self) -> None:
+        """Fit all items (never magnifying past 100%)."""
+        scene = self.scene()
+        if scene is None:
+            return
+        self.auto_fit = True
+        rect = scene.itemsBoundingRect().adjusted(-30, -30, 30, 30)
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.resetTransform()
+            self.centerOn(rect.center())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.auto_fit:
+            self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_by(1.0015 ** event.angleDelta().y())
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        painter.fillRect(rect, style.canvas_color("bg"))
+        if self.zoom() < 0.45:
+            return
+        pen = QPen(style.canvas_color("grid"), 2.0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        left = int(rect.left()) - int(rect.left()) % GRID
+        top = int(rect.top()) - int(rect.top()) % GRID
+        points = [QPointF(x, y) for x in range(left, int(rect.right()) + 1, GRID)
+                  for y in range(top, int(rect.bottom()) + 1, GRID)]
+        if len(points) < 20000:
+            painter.drawPoints(points)

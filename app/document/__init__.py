@@ -1,0 +1,1 @@
+"""Open designs: the DocumentController and its undo commands."""

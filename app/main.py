@@ -1,0 +1,50 @@
+"""Start the studio: QApplication, MainWindow, then the designs (torch loads later)."""
+
+from __future__ import annotations
+
+import sys
+
+EXAMPLE_PRESETS = ("darts-v2", "efficientnet-b0")
+
+
+def create_app(argv: list[str] | None = None):
+    """The QApplication (reused when one exists), with name, icon and style."""
+    from PySide6.QtWidgets import QApplication
+
+    from app import style
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("NAS Studio")
+    app.setOrganizationName("nas-studio")
+    app.setDesktopFileName("nas-studio")
+    app.setWindowIcon(style.icon("nas-studio"))
+    app.setStyle("Fusion")
+    return app
+
+
+def open_initial(window, files: list[str]) -> None:
+    """Open ``files``, or the built-in example designs when none are given."""
+    from engine.arch.presets import get_preset
+
+    if files:
+        for path in files:
+            window.open_file(path)
+        return
+    for name in EXAMPLE_PRESETS:
+        window.open_design(get_preset(name))
+    window.tabs.setCurrentIndex(0)
+
+
+def run_app(files: list[str], db: str | None = None) -> int:
+    """Show the main window, then open ``files`` (or the examples); run the event loop."""
+    from PySide6.QtCore import QTimer
+
+    from app import style
+    from app.main_window import MainWindow
+
+    app = create_app()
+    window = MainWindow(db=db)
+    style.set_theme(window.settings.theme())
+    window.show()
+    QTimer.singleShot(0, lambda: open_initial(window, files))
+    return int(app.exec())

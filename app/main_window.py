@@ -1,0 +1,525 @@
+"""MainWindow: a tab per open design, dockable palette / inspector / metrics / log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from app import style
+from app.canvas.cell_editor import CellEditor
+from app.canvas.stack_editor import StackEditor
+from app.cost_worker import CostWorker
+from app.document.controller import DocumentController
+from app.panels.dialogs import ImportDialog, PreferencesDialog, parse_import
+from app.panels.inspector import Inspector
+from app.panels.log_panel import LogPanel
+from app.panels.metrics import MetricsBar
+from app.panels.palette import Palette
+from app.settings import Settings
+from engine.arch.model import BlockStack, Cell, CellDesign, Design, Edge, Stage
+from engine.arch.presets import preset_names
+
+Editor = CellEditor | StackEditor
+DESIGN_FILTER = "NAS Studio designs (*.json);;All files (*)"
+
+
+def empty_cell_design() -> CellDesign:
+    """A new DARTS-style design: one node fed by both inputs, in each cell."""
+    def cell() -> Cell:
+        return Cell(2, [2], [Edge(0, 2, "sep_conv_3x3"), Edge(1, 2, "sep_conv_3x3")], [2])
+
+    return CellDesign(name="untitled-cell", normal=cell(), reduce=cell())
+
+
+def empty_stack_design() -> BlockStack:
+    return BlockStack(name="untitled-stack", stages=[Stage("ds", 1, 3, 1, 1, 16),
+                                                    Stage("ir", 2, 3, 2, 6, 24)])
+
+
+class MainWindow(QMainWindow):
+    """The studio window.  Issue-7 panels plug in through ``add_dock``."""
+
+    def __init__(self, settings: Settings | None = None, db: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.db_path = db
+        self.setWindowTitle("NAS Studio")
+        self.setWindowIcon(style.icon("nas-studio"))
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.documents: list[DocumentController] = []
+        self.undo_group = QUndoGroup(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.setCentralWidget(self.tabs)
+
+        self.palette = Palette()
+        self.palette.setMinimumWidth(200)
+        self.inspector = Inspector()
+        self.inspector.setMinimumWidth(260)
+        self.metrics = MetricsBar()
+        self.log = LogPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        self.add_dock(self.palette, "Palette", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_dock(self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea)
+        metrics_dock = self.add_dock(self.metrics, "Metrics", Qt.DockWidgetArea.TopDockWidgetArea)
+        metrics_dock.setTitleBarWidget(QWidget())
+        self.add_dock(self.log, "Log", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.docks["Palette"], self.docks["Inspector"]], [230, 280],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Log"]], [120], Qt.Orientation.Vertical)
+
+        self.cost = CostWorker(measure_latency=self.settings.measure_latency(), parent=self)
+        self.cost.device = self.settings.device()
+        self.cost.cost_ready.connect(self._on_cost)
+        self.cost.cost_failed.connect(self._on_cost_failed)
+        self._create_actions()
+        self._create_menus()
+        self.statusBar().showMessage("Ready")
+        self.setMinimumSize(720, 480)  # explicit: layout changes never resize the window
+        self.resize(1400, 860)
+        geometry, state = self.settings.window_geometry(), self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self._update_actions()
+
+    # -- public API -------------------------------------------------------------------
+    def add_dock(self, widget: QWidget, title: str,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Add a dockable panel (remembered in the window state by its title)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        if hasattr(self, "view_menu"):
+            self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def open_design(self, design: Design, read_only: bool = False,
+                    path: str | None = None) -> DocumentController:
+        """Open ``design`` in a new tab and return its document."""
+        doc = DocumentController(design, path=path, read_only=read_only, parent=self)
+        editor: Editor = CellEditor(doc) if isinstance(design, CellDesign) else StackEditor(doc)
+        editor.set_op_provider(self.palette.current_op)
+        editor.selection_changed.connect(
+            lambda which, keys, d=doc: self._on_selection(d, which, keys))
+        doc.title_changed.connect(lambda _t, d=doc: self._retitle(d))
+        doc.changed.connect(lambda _e, d=doc: self._on_doc_changed(d))
+        doc.problems_changed.connect(lambda probs, d=doc: self._on_problems(d, probs))
+        doc.cost = None  # type: ignore[attr-defined]
+        doc._logged = set()  # type: ignore[attr-defined]
+        self.documents.append(doc)
+        self.undo_group.addStack(doc.undo_stack)
+        icon = style.icon("cell" if isinstance(design, CellDesign) else "stack")
+        index = self.tabs.addTab(editor, icon, doc.title())
+        self.tabs.setCurrentIndex(index)
+        editor.fit()
+        self._on_problems(doc, doc.problems)
+        self.log.log(f"Opened {doc.title()}")
+        return doc
+
+    def open_file(self, path: str) -> DocumentController | None:
+        from engine.arch.serialize import load_design
+        from engine.arch.validate import DesignError
+
+        for doc in self.documents:
+            if doc.path and Path(doc.path).resolve() == Path(path).resolve():
+                self.tabs.setCurrentIndex(self.documents.index(doc))
+                return doc
+        try:
+            design = load_design(path)
+        except DesignError as exc:
+            try:  # a design saved with errors opens with its problems marked
+                design = load_design(path, validate=False)
+            except DesignError:
+                detail = "\n".join(map(str, exc.problems))
+                self.log.log(f"Could not open {path}: {detail}", "error")
+                self.show_error("Could not open design", f"{path}\n\n{detail}")
+                return None
+        self.settings.add_recent(path)
+        return self.open_design(design, path=str(path))
+
+    def open_preset(self, name: str) -> DocumentController:
+        from engine.arch.presets import get_preset
+
+        return self.open_design(get_preset(name))
+
+    def current_editor(self) -> Editor | None:
+        w = self.tabs.currentWidget()
+        return w if isinstance(w, CellEditor | StackEditor) else None
+
+    def current_doc(self) -> DocumentController | None:
+        editor = self.current_editor()
+        return editor.doc if editor is not None else None
+
+    def editor_for(self, doc: DocumentController) -> Editor:
+        return self.tabs.widget(self.documents.index(doc))  # type: ignore[return-value]
+
+    # -- prompts (tests replace these) ---------------------------------------------------
+    def ask_save_changes(self, doc: DocumentController) -> str:
+        """"save", "discard" or "cancel"."""
+        b = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Unsaved changes",
+                                      f"Save the changes to {doc.design.name}?",
+                                      b.Save | b.Discard | b.Cancel, b.Save)
+        return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
+
+    def ask_save_invalid(self, doc: DocumentController) -> bool:
+        msgs = "\n".join(f"• {p.message}" for p in doc.errors()[:12])
+        b = QMessageBox.StandardButton
+        return QMessageBox.warning(
+            self, "Design has errors",
+            f"{doc.design.name} is not valid and cannot be built:\n\n{msgs}\n\nSave anyway?",
+            b.Save | b.Cancel, b.Cancel) == b.Save
+
+    def ask_open_path(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open design", "", DESIGN_FILTER)
+        return path or None
+
+    def ask_save_path(self, doc: DocumentController, title: str = "Save design as") -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, f"{doc.design.name}.json",
+                                              DESIGN_FILTER)
+        return path or None
+
+    def show_error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self, title, text)
+
+    # -- file actions ---------------------------------------------------------------------
+    def new_design(self, kind: str = "cell") -> DocumentController:
+        return self.open_design(empty_cell_design() if kind == "cell" else empty_stack_design())
+
+    def open_dialog(self) -> DocumentController | None:
+        path = self.ask_open_path()
+        return self.open_file(path) if path else None
+
+    def save(self, doc: DocumentController | None = None) -> bool:
+        doc = doc or self.current_doc()
+        if doc is None:
+            return False
+        if not doc.path:
+            return self.save_as(doc)
+        return self._write(doc, doc.path)
+
+    def save_as(self, doc: DocumentController | None = None, path: str | None = None) -> bool:
+        doc = doc or self.current_doc()
+        if doc is None:
+            return False
+        path = path or self.ask_save_path(doc)
+        return self._write(doc, path) if path else False
+
+    def _write(self, doc: DocumentController, path: str) -> bool:
+        from engine.arch.validate import DesignError
+
+        doc.revalidate()
+        if doc.errors() and not self.ask_save_invalid(doc):
+            self.log.log(f"Not saved: {doc.design.name} has {len(doc.errors())} error(s)",
+                         "warning")
+            return False
+        try:
+            doc.save(path)
+        except (OSError, ValueError, DesignError) as exc:
+            self.log.log(f"Could not save {path}: {exc}", "error")
+            self.show_error("Could not save", f"{path}\n\n{exc}")
+            return False
+        self.settings.add_recent(path)
+        self.log.log(f"Saved {path}")
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def import_text(self, text: str, kind: str = "auto") -> DocumentController:
+        """Open a design parsed from pasted text (raises DesignImportError)."""
+        return self.open_design(parse_import(kind, text))
+
+    def import_dialog(self) -> DocumentController | None:
+        dialog = ImportDialog(self)
+        if dialog.exec() and dialog.design is not None:
+            return self.open_design(dialog.design)
+        return None
+
+    def export_design(self, path: str | None = None,
+                      doc: DocumentController | None = None) -> bool:
+        """JSON (.json), or the design's text form (.txt: Genotype / NB201 / block strings)."""
+        doc = doc or self.current_doc()
+        if doc is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export design", f"{doc.design.name}.txt",
+                "Text form (*.txt);;Design JSON (*.json)")
+            if not path:
+                return False
+        try:
+            if path.endswith(".json"):
+                from engine.arch.serialize import save_design
+
+                save_design(doc.design, path)
+            else:
+                Path(path).write_text(design_text(doc.design) + "\n", encoding="utf-8")
+        except (OSError, ValueError, ImportError) as exc:
+            self.log.log(f"Export failed: {exc}", "error")
+            return False
+        self.log.log(f"Exported {doc.design.name} to {path}")
+        return True
+
+    def close_tab(self, index: int) -> bool:
+        editor = self.tabs.widget(index)
+        if not isinstance(editor, CellEditor | StackEditor):
+            return False
+        doc = editor.doc
+        if doc.is_modified() and not doc.read_only:
+            answer = self.ask_save_changes(doc)
+            if answer == "cancel" or (answer == "save" and not self.save(doc)):
+                return False
+        self.undo_group.removeStack(doc.undo_stack)
+        self.documents.remove(doc)
+        self.tabs.removeTab(index)
+        doc.close()
+        editor.deleteLater()
+        return True
+
+    def preferences(self) -> None:
+        s = self.settings
+        dialog = PreferencesDialog(s.device(), s.theme(), s.measure_latency(), self)
+        if dialog.exec():
+            v = dialog.values()
+            s.set_device(v["device"])
+            s.set_theme(v["theme"])
+            s.set_measure_latency(v["measure_latency"])
+            self.cost.measure_latency = v["measure_latency"]
+            self.cost.device = v["device"]
+            style.set_theme(v["theme"])
+            for editor in map(self.tabs.widget, range(self.tabs.count())):
+                for view in editor.views():
+                    view.viewport().update()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        for doc in list(self.documents):
+            if doc.is_modified() and not doc.read_only:
+                self.tabs.setCurrentIndex(self.documents.index(doc))
+                answer = self.ask_save_changes(doc)
+                if answer == "cancel" or (answer == "save" and not self.save(doc)):
+                    event.ignore()
+                    return
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.cost.shutdown()
+        event.accept()
+
+    # -- reactions ------------------------------------------------------------------------
+    def _retitle(self, doc: DocumentController) -> None:
+        if doc in self.documents:
+            self.tabs.setTabText(self.documents.index(doc), doc.title())
+        self._update_actions()
+
+    def _on_tab_changed(self, index: int) -> None:
+        doc = self.current_doc()
+        if doc is None:
+            self.inspector.show_selection(None, "", [])
+            self.metrics.clear()
+            self._update_actions()
+            return
+        self.undo_group.setActiveStack(doc.undo_stack)
+        self.inspector.show_selection(doc, "normal" if doc.is_cell() else "stack", [])
+        self.metrics.set_design_name(doc.design.name, doc.design.kind)
+        self._show_problems(doc)
+        if doc.cost is not None:  # type: ignore[attr-defined]
+            self.metrics.set_summary(doc.cost)  # type: ignore[attr-defined]
+        else:
+            self.metrics.clear()
+            self._request_cost(doc)
+        self._update_actions()
+
+    def _on_selection(self, doc: DocumentController, which: str, keys: list) -> None:
+        if doc is self.current_doc():
+            self.inspector.show_selection(doc, which, keys)
+
+    def _on_doc_changed(self, doc: DocumentController) -> None:
+        doc.cost = None  # type: ignore[attr-defined]
+        if doc is self.current_doc():
+            self._request_cost(doc)
+
+    def _request_cost(self, doc: DocumentController) -> None:
+        if doc.errors():
+            self.metrics.set_error("the design has errors; fix them to see its cost")
+            return
+        self.metrics.set_computing()
+        self.cost.request(doc, doc.design)
+
+    def _on_cost(self, doc: DocumentController, summary: dict) -> None:
+        doc.cost = summary  # type: ignore[attr-defined]
+        if doc is self.current_doc():
+            self.metrics.set_summary(summary)
+
+    def _on_cost_failed(self, doc: DocumentController, message: str) -> None:
+        if doc is self.current_doc():
+            self.metrics.set_error(message)
+            self.log.log(f"Cost: {message}", "warning")
+
+    def _on_problems(self, doc: DocumentController, problems: list) -> None:
+        seen = {p.message for p in problems}
+        logged: set = doc._logged  # type: ignore[attr-defined]
+        for p in problems:
+            if p.message not in logged:
+                self.log.log(f"{doc.design.name}: {p.message}",
+                             "error" if p.severity == "error" else "warning")
+        if logged and not seen:
+            self.log.log(f"{doc.design.name}: valid again")
+        doc._logged = seen  # type: ignore[attr-defined]
+        if doc is self.current_doc():
+            self._show_problems(doc)
+
+    def _show_problems(self, doc: DocumentController) -> None:
+        errors = doc.errors()
+        warnings = [p for p in doc.problems if p.severity != "error"]
+        first = (errors or warnings)[0].message if (errors or warnings) else ""
+        self.metrics.set_problems(len(errors), len(warnings), first)
+
+    def _update_actions(self) -> None:
+        doc = self.current_doc()
+        has = doc is not None
+        for a in (self.act_save, self.act_save_as, self.act_export, self.act_zoom_in,
+                  self.act_zoom_out, self.act_fit, self.act_delete, self.act_copy,
+                  self.act_paste, self.act_select_all, self.act_close):
+            a.setEnabled(has)
+        self.act_layout.setEnabled(has and doc.is_cell() and not doc.read_only)
+
+    # -- actions and menus ----------------------------------------------------------------
+    def _action(self, text: str, slot, key=None, icon: str | None = None,
+                tip: str = "") -> QAction:
+        act = QAction(style.icon(icon) if icon else style.icon(""), text, self)
+        if key is not None:
+            act.setShortcut(QKeySequence(key))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(f"{text} ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                           if key is not None else text)
+        act.triggered.connect(lambda _checked=False: slot())
+        return act
+
+    def _editor_call(self, name: str):
+        def call():
+            editor = self.current_editor()
+            if editor is not None:
+                return getattr(editor, name)()
+        return call
+
+    def _create_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._action("New cell design", lambda: self.new_design("cell"), K.New,
+                                    "new", "Start a new cell design")
+        self.act_new_stack = self._action("New block stack", lambda: self.new_design("stack"),
+                                          None, "stack")
+        self.act_open = self._action("Open…", self.open_dialog, K.Open, "open",
+                                     "Open a design file")
+        self.act_save = self._action("Save", self.save, K.Save, "save", "Save the design")
+        self.act_save_as = self._action("Save As…", self.save_as, K.SaveAs, "save-as")
+        self.act_import = self._action("Import…", self.import_dialog, "Ctrl+I", "import",
+                                       "Paste a Genotype, NAS-Bench-201 string or block strings")
+        self.act_export = self._action("Export design…", self.export_design, "Ctrl+E",
+                                       "export", "Write the design as JSON or text")
+        self.act_close = self._action("Close tab", lambda: self.close_tab(
+            self.tabs.currentIndex()), K.Close)
+        self.act_quit = self._action("Quit", self.close, K.Quit)
+        self.act_undo = self.undo_group.createUndoAction(self, "Undo")
+        self.act_undo.setShortcut(QKeySequence(K.Undo))
+        self.act_undo.setIcon(style.icon("undo"))
+        self.act_redo = self.undo_group.createRedoAction(self, "Redo")
+        self.act_redo.setShortcuts(QKeySequence.keyBindings(K.Redo))
+        self.act_redo.setIcon(style.icon("redo"))
+        self.act_delete = self._action("Delete", self._editor_call("delete_selection"),
+                                       K.Delete, "delete", "Delete the selection")
+        self.act_copy = self._action("Copy", self._editor_call("copy"), K.Copy, "copy")
+        self.act_paste = self._action("Paste", self._editor_call("paste"), K.Paste, "paste")
+        self.act_select_all = self._action("Select all", self._editor_call("select_all"),
+                                           K.SelectAll)
+        self.act_prefs = self._action("Preferences…", self.preferences, K.Preferences,
+                                      "preferences")
+        self.act_zoom_in = self._action("Zoom in", self._editor_call("zoom_in"), K.ZoomIn,
+                                        "zoom-in")
+        self.act_zoom_out = self._action("Zoom out", self._editor_call("zoom_out"), K.ZoomOut,
+                                         "zoom-out")
+        self.act_fit = self._action("Fit to window", self._editor_call("fit"), "Ctrl+0",
+                                    "fit", "Show the whole design")
+        self.act_layout = self._action("Auto-layout", self._editor_call("auto_layout"),
+                                       "Ctrl+L", "layout", "Arrange nodes by DAG generation")
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        new_menu = file_menu.addMenu(style.icon("new"), "New")
+        new_menu.addAction(self.act_new)
+        new_menu.addAction(self.act_new_stack)
+        new_menu.addSeparator()
+        for name in preset_names():
+            new_menu.addAction(f"From preset: {name}", lambda n=name: self.open_preset(n))
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        for a in (self.act_save, self.act_save_as, self.act_import, self.act_export,
+                  self.act_close):
+            file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, None, self.act_copy, self.act_paste,
+                  self.act_delete, self.act_select_all, None, self.act_prefs):
+            edit.addSeparator() if a is None else edit.addAction(a)
+        self.view_menu = bar.addMenu("&View")
+        for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout):
+            self.view_menu.addAction(a)
+        self.view_menu.addSeparator()
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        tools = QToolBar("Main toolbar", self)
+        tools.setObjectName("toolbar-main")
+        tools.setIconSize(QSize(20, 20))
+        tools.setMovable(False)
+        for a in (self.act_new, self.act_open, self.act_save, None, self.act_undo,
+                  self.act_redo, None, self.act_import, self.act_export, None,
+                  self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout, None,
+                  self.act_delete):
+            tools.addSeparator() if a is None else tools.addAction(a)
+        self.addToolBar(tools)
+        self.tools = tools
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for path in files:
+            self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_file(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+
+def design_text(design: Design) -> str:
+    """The design's shortest text form: Genotype, NB201 string or timm block strings."""
+    if isinstance(design, BlockStack):
+        from engine.arch.timm_blocks import format_block_string
+
+        return "\n".join(format_block_string(s) for s in design.stages)
+    if design.macro.style == "nb201":
+        from engine.arch.nb201 import format_nb201
+
+        return format_nb201(design)
+    from engine.arch.genotype import format_genotype
+
+    return format_genotype(design)

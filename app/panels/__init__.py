@@ -1,0 +1,1 @@
+"""Dockable panels: palette, inspector, metrics bar, log, scaling control."""

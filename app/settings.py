@@ -1,0 +1,75 @@
+"""Persistent GUI settings (QSettings in an INI file under the data directory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from engine.paths import data_dir
+
+MAX_RECENT = 10
+
+
+class Settings:
+    """Window state, recent files and preferences."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / "studio.ini"
+        self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    # -- window ---------------------------------------------------------------
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._qs.setValue("window/geometry", geometry)
+        self._qs.setValue("window/state", state)
+        self._qs.sync()
+
+    def window_geometry(self) -> QByteArray | None:
+        value = self._qs.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def window_state(self) -> QByteArray | None:
+        value = self._qs.value("window/state")
+        return value if isinstance(value, QByteArray) else None
+
+    # -- recent files -----------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self._qs.value("recent/files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add_recent(self, path: str) -> list[str]:
+        path = str(Path(path).resolve())
+        files = [p for p in self.recent_files() if p != path]
+        files.insert(0, path)
+        files = files[:MAX_RECENT]
+        self._qs.setValue("recent/files", files)
+        self._qs.sync()
+        return files
+
+    def clear_recent(self) -> None:
+        self._qs.setValue("recent/files", [])
+        self._qs.sync()
+
+    # -- preferences ------------------------------------------------------------
+    def device(self) -> str:
+        return str(self._qs.value("prefs/device", "auto"))
+
+    def set_device(self, device: str) -> None:
+        self._qs.setValue("prefs/device", device)
+        self._qs.sync()
+
+    def theme(self) -> str:
+        return str(self._qs.value("prefs/theme", "light"))
+
+    def set_theme(self, theme: str) -> None:
+        self._qs.setValue("prefs/theme", theme)
+        self._qs.sync()
+
+    def measure_latency(self) -> bool:
+        return str(self._qs.value("prefs/measure_latency", "true")).lower() == "true"
+
+    def set_measure_latency(self, on: bool) -> None:
+        self._qs.setValue("prefs/measure_latency", "true" if on else "false")
+        self._qs.sync()

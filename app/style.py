@@ -1,0 +1,78 @@
+"""Look and feel: palette colors, op-family colors, the style sheet and icons."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import QApplication
+
+from engine.ops import registry
+
+THEMES = ("light", "dark")
+
+# Canvas colors per theme: background, grid, node fill, node text, muted text, edge label bg.
+CANVAS = {
+    "light": {"bg": "#f7f8fa", "grid": "#e6e8ec", "node": "#ffffff", "node_border": "#5f6b7a",
+              "text": "#1f2430", "muted": "#6b7280", "input": "#e8f0fe", "output": "#fff4e0",
+              "label_bg": "#ffffff", "card": "#ffffff", "selection": "#2563eb",
+              "invalid": "#dc2626"},
+    "dark": {"bg": "#1e2127", "grid": "#2a2e36", "node": "#2d323c", "node_border": "#9aa4b2",
+             "text": "#e5e7eb", "muted": "#9ca3af", "input": "#1e3a5f", "output": "#4a3b1f",
+             "label_bg": "#2d323c", "card": "#2d323c", "selection": "#60a5fa",
+             "invalid": "#f87171"},
+}
+
+_theme = "light"
+
+
+def resources_dir() -> Path:
+    from engine.paths import resources_dir as _rd
+
+    return _rd()
+
+
+def set_theme(name: str) -> None:
+    """Switch the canvas colors and the application style sheet."""
+    global _theme
+    _theme = name if name in THEMES else "light"
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.setStyleSheet(style_sheet(_theme))
+
+
+def theme() -> str:
+    return _theme
+
+
+def canvas_color(key: str) -> QColor:
+    return QColor(CANVAS[_theme][key])
+
+
+def op_color(op: str) -> QColor:
+    """The registry color of an op's family (grey for unknown ops)."""
+    if registry.exists(op):
+        return QColor(registry.get(op).color)
+    return QColor("#888888")
+
+
+def style_sheet(name: str = "light") -> str:
+    path = resources_dir() / "style" / f"{name}.qss"
+    if not path.exists():
+        return ""
+    icons = (resources_dir() / "icons").as_posix()
+    return path.read_text(encoding="utf-8").replace("@icons@", icons)
+
+
+@lru_cache(maxsize=64)
+def icon(name: str) -> QIcon:
+    """An icon from resources/icons (empty icon when missing)."""
+    path = resources_dir() / "icons" / f"{name}.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def op_icon(op: str) -> QIcon:
+    """The icon of an op's family."""
+    family = registry.get(op).family if registry.exists(op) else "none"
+    return icon(f"op-{family}")
