@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         doc.title_changed.connect(lambda _t, d=doc: self._retitle(d))
         doc.changed.connect(lambda _e, d=doc: self._on_doc_changed(d))
         doc.problems_changed.connect(lambda probs, d=doc: self._on_problems(d, probs))
+        doc.edit_failed.connect(lambda msg: self.log.log(f"Edit refused: {msg}", "warning"))
         doc.cost = None  # type: ignore[attr-defined]
         doc._logged = set()  # type: ignore[attr-defined]
         self.documents.append(doc)

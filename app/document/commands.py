@@ -17,11 +17,17 @@ Pos = tuple[float, float]
 
 
 class MacroCommand(QUndoCommand):
-    """Several commands as one undo step."""
+    """Several commands as one undo step.
+
+    If a part raises during the first redo, the parts already done are undone, the
+    error is kept in ``error`` and the command marks itself obsolete, so the undo
+    stack drops it (an exception must never cross the Qt boundary).
+    """
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.parts: list[QUndoCommand] = []
+        self.error: Exception | None = None
 
     def add(self, command: QUndoCommand) -> QUndoCommand:
         self.parts.append(command)
@@ -31,8 +37,16 @@ class MacroCommand(QUndoCommand):
         return len(self.parts)
 
     def redo(self) -> None:
-        for part in self.parts:
-            part.redo()
+        done: list[QUndoCommand] = []
+        try:
+            for part in self.parts:
+                part.redo()
+                done.append(part)
+        except Exception as exc:  # noqa: BLE001 - rolled back and reported by the controller
+            for part in reversed(done):
+                part.undo()
+            self.error = exc
+            self.setObsolete(True)
 
     def undo(self) -> None:
         for part in reversed(self.parts):

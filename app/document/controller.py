@@ -86,6 +86,7 @@ class DocumentController(QObject):
     changed = Signal(object)  # list[ChangeEvent] of the finished edit
     problems_changed = Signal(object)  # list[ItemProblem]
     title_changed = Signal(str)
+    edit_failed = Signal(str)
 
     def __init__(self, design: Design, path: str | None = None, read_only: bool = False,
                  parent: QObject | None = None) -> None:
@@ -140,11 +141,22 @@ class DocumentController(QObject):
         return [p for p in self.problems if p.severity == "error"]
 
     def push(self, command: QUndoCommand) -> bool:
-        """Run ``command`` through the undo stack (refused for read-only documents)."""
+        """Run ``command`` through the undo stack (refused for read-only documents).
+
+        Returns False, and emits ``edit_failed``, when the model refused the edit.
+        """
         if self.read_only:
             return False
+        if not isinstance(command, cmd.MacroCommand) and command.id() == -1:
+            macro = cmd.MacroCommand(command.text())
+            macro.add(command)
+            command = macro
         self.undo_stack.push(command)
         self.flush()
+        error = getattr(command, "error", None)
+        if error is not None:
+            self.edit_failed.emit(f"{command.text()}: {error}")
+            return False
         return True
 
     def close(self) -> None:
@@ -230,7 +242,7 @@ class DocumentController(QObject):
                edges: list[int] | None = None) -> bool:
         """Delete nodes (with their edges and output membership) and edges: one step."""
         cell = self._cell(which)
-        nodes = [n for n in (nodes or []) if n in cell.nodes]
+        nodes = [n for n in dict.fromkeys(nodes or []) if n in cell.nodes]
         doomed = {i for i in (edges or []) if 0 <= i < len(cell.edges)}
         doomed |= {i for i, e in enumerate(cell.edges) if e.source in nodes or e.target in nodes}
         if not nodes and not doomed:
