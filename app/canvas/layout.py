@@ -6,8 +6,8 @@ import networkx as nx
 
 from engine.arch.model import Cell
 
-COLUMN = 240.0
-ROW = 110.0
+COLUMN = 270.0
+ROW = 124.0
 
 
 def cell_graph(cell: Cell) -> nx.DiGraph:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +31,7 @@ class Inspector(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setObjectName("inspector")
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.doc: DocumentController | None = None
         self.which = "normal"
         self.keys: list[tuple[str, int]] = []
@@ -137,6 +138,8 @@ class Inspector(QScrollArea):
     def _combo(self, form: QFormLayout, label: str, name: str, items: list[tuple[str, Any]],
                value: Any, apply: Callable[[Any], Any]) -> QComboBox:
         w = QComboBox()
+        w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        w.setMinimumContentsLength(8)
         for text, data in items:
             w.addItem(text, data)
         idx = w.findData(value)
