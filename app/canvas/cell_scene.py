@@ -19,6 +19,8 @@ from app.document.controller import DocumentController, ItemProblem
 from engine.arch.model import ChangeEvent
 from engine.ops import registry
 
+MAX_OUTPUT_CURVES = 40
+
 
 class CellScene(QGraphicsScene):
     """Nodes and edges of ``doc.design.cell(which)``; rebuilt from the model on change."""
@@ -77,9 +79,12 @@ class CellScene(QGraphicsScene):
             item = EdgeItem(i, src, dst, e.op, slot)
             self.addItem(item)
             self.edge_items.append(item)
-        for k, n in enumerate(cell.concat):
+        # Big cells: the orange dot on each node marks output membership; curves from
+        # hundreds of nodes to one output would only add clutter (and repaint time).
+        concat = cell.concat if len(cell.nodes) <= MAX_OUTPUT_CURVES else []
+        for k, n in enumerate(concat):
             if n in self.node_items:
-                slot = (k - (len(cell.concat) - 1) / 2) * 6.0
+                slot = (k - (len(concat) - 1) / 2) * 6.0
                 self.addItem(EdgeItem(None, self.node_items[n], self.output_item, None, slot))
         for item in [*self.node_items.values(), *self.edge_items]:
             if item.key() in keep:

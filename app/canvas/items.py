@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QFontMetricsF,
@@ -21,6 +20,8 @@ from engine.ops import registry
 
 NODE_W, NODE_H = 118.0, 44.0
 PORT_R = 6.0
+LOD_DETAIL = 0.4  # below this zoom, items drop text, labels and arrow heads
+LOD_TINY = 0.15  # below this, edges are straight cosmetic lines
 
 _FONT = QFont()
 _FONT.setPointSizeF(9.5)
@@ -77,6 +78,8 @@ class PortItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_DETAIL:
+            return
         r = PORT_R + (2 if self._hover else 0)
         painter.setPen(QPen(style.canvas_color("node_border"), 1.5))
         painter.setBrush(style.canvas_color("selection") if self._hover
@@ -140,9 +143,13 @@ class NodeItem(QGraphicsObject):
             border, width = style.canvas_color("selection"), 2.6
         if self.problem:
             border, width = style.canvas_color("invalid"), 2.6
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(border, width))
         painter.setBrush(fill)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_DETAIL:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.fillRect(rect, border if self.isSelected() or self.problem else fill.darker(108))
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawRoundedRect(rect, 10, 10)
         if self.in_output:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -211,6 +218,9 @@ class EdgeItem(QGraphicsItem):
         self._path = QPainterPath()
         self._shape = QPainterPath()
         self._label_rect = QRectF()
+        self._bounds = QRectF()
+        self._arrow = QPolygonF()
+        self._ends = QLineF()
         self._text = short_op(op) if op else ""
         self._color = style.op_color(op) if op else style.canvas_color("muted")
         if op is not None:
@@ -240,6 +250,7 @@ class EdgeItem(QGraphicsItem):
         self.setToolTip(f"⚠ {self.problem}\n{tip}" if self.problem else tip)
 
     def update_path(self) -> None:
+        """Recompute the curve, label box, arrow head and bounds (after a node moved)."""
         self.prepareGeometryChange()
         a = self.source.out_anchor()
         b = self.target.in_anchor() + QPointF(-2, self.slot)
@@ -247,67 +258,77 @@ class EdgeItem(QGraphicsItem):
         path = QPainterPath(a)
         path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b)
         self._path = path
+        self._ends = QLineF(a, b)
         if self._text:
             fm = QFontMetricsF(_SMALL)
             w, h = fm.horizontalAdvance(self._text) + 14, fm.height() + 6
             mid = path.pointAtPercent(0.5)
             self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        self._arrow = self._arrow_head(path)
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         shape = stroker.createStroke(path)
         if self._text:
             shape.addRoundedRect(self._label_rect, 6, 6)
         self._shape = shape
+        self._bounds = path.boundingRect().united(self._label_rect).adjusted(-8, -8, 8, 8)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        return self._path.boundingRect().united(self._label_rect).adjusted(-8, -8, 8, 8)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = QColor(self._color)
-        width = 2.0
-        if self.isSelected():
-            width = 3.4
+        color = self._color
+        width = 3.4 if self.isSelected() else 2.0
         if self.problem:
             color, width = style.canvas_color("invalid"), 3.0
         pen = QPen(color, width)
-        if self.op is None:
-            pen.setStyle(Qt.PenStyle.DashLine)
-            pen.setWidthF(1.4)
+        if self.op is None:  # to the output: solid and light (dashing long curves is slow)
+            color = QColor(color)
+            color.setAlpha(150)
+            pen = QPen(color, 1.3)
         elif self.op == "none":
             pen.setStyle(Qt.PenStyle.DotLine)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_DETAIL:  # far away: no labels or arrow heads; a chord when tiny
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            if lod < LOD_TINY:
+                pen.setWidthF(0)
+                painter.setPen(pen)
+                painter.drawLine(self._ends)
+            else:
+                painter.drawPath(self._path)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawPath(self._path)
-        self._draw_arrow(painter, color)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawPolygon(self._arrow)
         if self._text:
-            fill = QColor(color)
-            fill.setAlpha(255)
             painter.setPen(QPen(color.darker(115), 1.6 if self.isSelected() else 1.0))
-            painter.setBrush(QBrush(style.canvas_color("label_bg")))
+            painter.setBrush(style.canvas_color("label_bg"))
             painter.drawRoundedRect(self._label_rect, 6, 6)
             chip = QRectF(self._label_rect.left() + 4, self._label_rect.center().y() - 3, 6, 6)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(fill)
+            painter.setBrush(color)
             painter.drawEllipse(chip)
             painter.setPen(style.canvas_color("text"))
             painter.setFont(_SMALL)
             painter.drawText(self._label_rect.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignCenter,
                              self._text)
 
-    def _draw_arrow(self, painter: QPainter, color: QColor) -> None:
-        end = self._path.pointAtPercent(1.0)
-        before = self._path.pointAtPercent(0.97)
-        d = end - before
+    @staticmethod
+    def _arrow_head(path: QPainterPath) -> QPolygonF:
+        end = path.pointAtPercent(1.0)
+        d = end - path.pointAtPercent(0.97)
         length = (d.x() ** 2 + d.y() ** 2) ** 0.5 or 1.0
         ux, uy = d.x() / length, d.y() / length
         size = 9.0
         left = QPointF(end.x() - ux * size - uy * size * 0.5, end.y() - uy * size + ux * size * 0.5)
         right = QPointF(end.x() - ux * size + uy * size * 0.5, end.y() - uy * size - ux * size * 0.5)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
-        painter.drawPolygon(QPolygonF([end, left, right]))
+        return QPolygonF([end, left, right])

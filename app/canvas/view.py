@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QBrush, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from app import style
@@ -107,12 +107,25 @@ class CanvasView(QGraphicsView):
         painter.fillRect(rect, style.canvas_color("bg"))
         if self.zoom() < 0.45:
             return
-        pen = QPen(style.canvas_color("grid"), 2.0)
-        pen.setCosmetic(True)
-        painter.setPen(pen)
-        left = int(rect.left()) - int(rect.left()) % GRID
-        top = int(rect.top()) - int(rect.top()) % GRID
-        points = [QPointF(x, y) for x in range(left, int(rect.right()) + 1, GRID)
-                  for y in range(top, int(rect.bottom()) + 1, GRID)]
-        if len(points) < 20000:
-            painter.drawPoints(points)
+        painter.save()
+        painter.setBrushOrigin(0, 0)
+        painter.fillRect(rect, _grid_brush(style.theme()))
+        painter.restore()
+
+
+_GRID_BRUSHES: dict[str, QBrush] = {}
+
+
+def _grid_brush(theme: str) -> QBrush:
+    """A dot-grid texture (one dot per GRID cell), drawn once per theme."""
+    if theme not in _GRID_BRUSHES:
+        tile = QPixmap(GRID, GRID)
+        tile.fill(Qt.GlobalColor.transparent)
+        p = QPainter(tile)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(style.canvas_color("grid").darker(104))
+        p.drawEllipse(QPointF(1.2, 1.2), 1.2, 1.2)
+        p.end()
+        _GRID_BRUSHES[theme] = QBrush(tile)
+    return _GRID_BRUSHES[theme]
