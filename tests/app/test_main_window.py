@@ -178,3 +178,72 @@ def test_metrics_show_the_cost_computed_off_the_gui_thread(window, qtbot):
     assert window.metrics.params.value.text().endswith("k") or "M" in \
         window.metrics.params.value.text()
     assert "torchvision" in window.metrics.macs.toolTip()
+
+
+def test_palette_drag_payload_drops_onto_the_canvas(window):
+    doc = window.open_preset("darts-v2")
+    palette = window.palette
+    mime = palette.tree.mimeData([palette.items["avg_pool_3x3"]])
+    scene = window.current_editor().scenes["normal"]
+    assert scene.handle_drop(mime, scene.edge_items[2]._label_rect.center())
+    assert doc.design.normal.edges[2].op == "avg_pool_3x3"
+    block = palette.tree.mimeData([palette.items["ir"]])
+    assert not scene.handle_drop(block, scene.edge_items[2]._label_rect.center())
+    palette.set_current_op("dil_conv_5x5")
+    assert scene.connect_op() == "dil_conv_5x5"
+
+
+def test_inspector_follows_the_selection_and_edits_through_undo(window, qtbot):
+    doc = window.open_preset("darts-v2")
+    scene = window.current_editor().scenes["reduce"]
+    scene.edge_items[0].setSelected(True)
+    combo = window.inspector.fields["op"]
+    assert combo.currentData() == doc.design.reduce.edges[0].op == "max_pool_3x3"
+    combo.setCurrentIndex(combo.findData("sep_conv_7x7"))
+    combo.activated.emit(combo.currentIndex())
+    assert doc.design.reduce.edges[0].op == "sep_conv_7x7"
+    qtbot.waitUntil(lambda: window.inspector.fields.get("op") is not None
+                    and window.inspector.fields["op"].currentData() == "sep_conv_7x7")
+    scene.clearSelection()
+    scene.node_items[3].setSelected(True)
+    window.inspector.fields["in_output"].setChecked(False)
+    assert 3 not in doc.design.reduce.concat
+    window.act_undo.trigger()
+    window.act_undo.trigger()
+    assert doc.design == get_preset("darts-v2")
+
+
+def test_delete_action_and_new_designs(window):
+    doc = window.new_design("cell")
+    editor = window.current_editor()
+    editor.scenes["normal"].node_items[2].setSelected(True)
+    window.act_delete.trigger()
+    assert doc.design.normal.nodes == [] and doc.errors()  # an empty cell is marked invalid
+    stack = window.new_design("stack")
+    assert isinstance(window.current_editor(), StackEditor) and len(stack.design.stages) == 2
+    assert window.tabs.count() == 2
+
+
+def test_run_app_shows_the_window_and_opens_the_examples(qtbot, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app import main as app_main
+
+    seen = {}
+
+    def finish():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        if not windows or not windows[0].documents:
+            QTimer.singleShot(50, finish)
+            return
+        w = windows[0]
+        seen["visible"] = w.isVisible()
+        seen["names"] = [d.design.name for d in w.documents]
+        w.cost.enabled = False
+        w.close()
+        QApplication.instance().exit(0)
+
+    QTimer.singleShot(50, finish)
+    assert app_main.run_app([], db=None) == 0
+    assert seen == {"visible": True, "names": list(EXAMPLE_PRESETS)}
