@@ -51,6 +51,7 @@ class JobUI(QObject):
         self.browser.changed.connect(self._reload_pareto)
         self.dialog: Any = None
         self._shut = False
+        self._pareto_stale = False
 
     # -- launching --------------------------------------------------------------------
     def submit(self, job: Job) -> str:
@@ -87,7 +88,7 @@ class JobUI(QObject):
 
     def export_dialog(self, run_id: int | None = None, show: bool = True) -> ExportDialog:
         dialog = ExportDialog(self.store, self.runner, run_id, self.window)
-        dialog.export_finished.connect(lambda _e: self._refresh_timer.start())
+        dialog.export_finished.connect(lambda _e: self._refresh_timer.start())  # artifacts
         self.dialog = dialog
         if show:
             dialog.open()
@@ -144,6 +145,7 @@ class JobUI(QObject):
             self._refresh_timer.start()
 
     def _on_job_ended(self, event: object) -> None:
+        self._pareto_stale = True     # new runs (train, compress) join the plot
         self._refresh_timer.start()
         error = getattr(event, "error", "")
         self._log(f"Job {type(event).__name__.removeprefix('Job').lower()}"
@@ -153,7 +155,9 @@ class JobUI(QObject):
         if self._shut:
             return
         self.browser.refresh()
-        self._reload_pareto()
+        if self._pareto_stale:   # live trials arrive as events; the store is read at job ends
+            self._pareto_stale = False
+            self._reload_pareto()
 
     def _reload_pareto(self) -> None:
         """Runs (trained, compressed) and trials from the store, with lineage."""

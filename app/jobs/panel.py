@@ -128,7 +128,9 @@ class JobRow(QFrame):
             frac = min(max(self.done / self.total, 0.0), 1.0)
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(frac * 1000))
-            self.bar.setFormat(f"{self.done:g} / {self.total:g}")
+            whole = float(self.done).is_integer() and float(self.total).is_integer()
+            self.bar.setFormat(f"{self.done:g} / {self.total:g}" if whole
+                               else f"{frac * 100:.0f}%")
         else:
             self.bar.setRange(0, 0)  # busy indicator
         if message:
@@ -146,11 +148,11 @@ class JobRow(QFrame):
             self._set_progress(ev.epoch, ev.epochs or None,
                                f"epoch {ev.epoch}/{ev.epochs}: val accuracy "
                                f"{ev.val_accuracy:.3f}, train loss {ev.train_loss:.3f}")
-        elif isinstance(ev, TrialFinished):
-            acc = ev.metrics.get("accuracy") if ev.metrics else None
+        elif isinstance(ev, TrialFinished):   # progress itself comes from Progress events
+            acc = ev.metrics.get("accuracy", ev.metrics.get("val_accuracy")) if ev.metrics \
+                else None
             tail = f"accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ev.status
-            self._set_progress(max(self.done, ev.trial + 1), self.total,
-                               f"trial {ev.trial + 1}: {tail}")
+            self.status.setText(f"trial {ev.trial}: {tail}")
         elif isinstance(ev, LogMessage) and ev.level != "info":
             self.status.setText(f"{ev.level}: {ev.message}")
         elif isinstance(ev, JobFinished):

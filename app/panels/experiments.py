@@ -36,8 +36,12 @@ from PySide6.QtWidgets import (
 
 from app.panels.plots import TrainingCurves
 
-COLUMNS = ("experiment", "name", "kind", "status", "dataset", "run", "accuracy", "params",
-           "MACs", "epochs", "created")
+# (header, record key); "accuracy" (test, else validation) is what the filter uses
+COLUMNS = (("Experiment", "experiment"), ("Name", "name"), ("Kind", "kind"),
+           ("Status", "status"), ("Dataset", "dataset"), ("Run", "run"),
+           ("Val acc", "val_acc"), ("Test acc", "test_acc"), ("Params", "params"),
+           ("MACs", "MACs"), ("Epochs", "epochs"), ("Created", "created"))
+TEXT_KEYS = ("name", "kind", "status", "dataset", "created")
 STATUSES = ("running", "finished", "failed", "cancelled", "interrupted", "rejected")
 RESUMABLE = ("interrupted", "cancelled", "failed")
 SORT_ROLE = Qt.UserRole + 1
@@ -84,26 +88,31 @@ def row_records(store: Any) -> list[dict[str, Any]]:
         runs = runs_by_exp.get(exp["id"], [])
         if kind.startswith("search"):
             trials = store.trials(exp["id"])
-            accs = [_num((t.get("metrics") or {}).get(evaluator.get("objective", "val_accuracy")))
-                    for t in trials]
-            accs = [a for a in accs if a is not None]
+            objective = evaluator.get("objective", "val_accuracy")
+            report = evaluator.get("report", "test_accuracy")
+            scored = [(v, t.get("metrics") or {}) for t in trials
+                      if (v := _num((t.get("metrics") or {}).get(objective))) is not None]
+            best_val, best = max(scored, key=lambda vm: vm[0]) if scored else (None, {})
+            test = _num(best.get(report))
             out.append({**base, "status": exp.get("status") or "", "dataset": exp_dataset,
-                        "run": None, "accuracy": max(accs) if accs else None, "params": None,
+                        "run": None, "val_acc": best_val, "test_acc": test,
+                        "accuracy": test if test is not None else best_val, "params": None,
                         "MACs": None, "epochs": None, "trials": len(trials), "run_row": None})
         for run in runs:
             rcfg = run.get("config") if isinstance(run.get("config"), dict) else {}
-            acc = _num(run.get("test_accuracy"))
-            if acc is None:
-                acc = _num(run.get("best_val_accuracy"))
+            val, test = _num(run.get("best_val_accuracy")), _num(run.get("test_accuracy"))
+            acc = test if test is not None else val
             out.append({**base, "kind": run.get("kind") or kind,
                         "status": run.get("status") or "",
                         "dataset": rcfg.get("dataset_name") or exp_dataset, "run": run["id"],
-                        "accuracy": acc, "params": _num(run.get("params")),
+                        "val_acc": val, "test_acc": test, "accuracy": acc,
+                        "params": _num(run.get("params")),
                         "MACs": _num(run.get("macs")), "epochs": run.get("epochs_done"),
                         "created": run.get("created") or base["created"], "run_row": run})
         if not runs and not kind.startswith("search"):
             out.append({**base, "status": exp.get("status") or "", "dataset": exp_dataset,
-                        "run": None, "accuracy": None, "params": None, "MACs": None,
+                        "run": None, "val_acc": None, "test_acc": None, "accuracy": None,
+                        "params": None, "MACs": None,
                         "epochs": None, "run_row": None})
     return out
 
@@ -163,8 +172,7 @@ class ExperimentsBrowser(QWidget):
         super().__init__(parent)
         self.store = store
         self.model = QStandardItemModel(0, len(COLUMNS))
-        self.model.setHorizontalHeaderLabels([c.capitalize() if c != "MACs" else c
-                                              for c in COLUMNS])
+        self.model.setHorizontalHeaderLabels([header for header, _key in COLUMNS])
         self.proxy = RunFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
@@ -185,8 +193,7 @@ class ExperimentsBrowser(QWidget):
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.tabs)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setSizes([320, 300])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(self.filter_bar)
@@ -272,17 +279,22 @@ class ExperimentsBrowser(QWidget):
         self.model.setRowCount(0)
         for rec in self.records:
             items = []
-            for col in COLUMNS:
+            for _header, col in COLUMNS:
                 value = rec.get(col)
-                shown = _human(value) if col in ("params", "MACs") else (
-                    f"{value:.4f}" if isinstance(value, float) else
-                    ("" if value is None else str(value)))
+                if col in ("params", "MACs"):
+                    shown = _human(value)
+                elif col == "created":
+                    shown = str(value or "")[:19].replace("T", " ")
+                elif isinstance(value, float):
+                    shown = f"{value:.4f}"
+                else:
+                    shown = "" if value is None else str(value)
                 if col == "run" and value is None and rec.get("trials") is not None:
                     shown = f"{rec['trials']} trials"
                 item = QStandardItem(shown)
-                item.setData(value if value is not None else -math.inf
-                             if col not in ("name", "kind", "status", "dataset", "created")
-                             else "", SORT_ROLE)
+                sort_value = value if value is not None else ("" if col in TEXT_KEYS
+                                                              else -math.inf)
+                item.setData(sort_value, SORT_ROLE)
                 items.append(item)
             items[0].setData(rec, ROW_ROLE)
             self.model.appendRow(items)

@@ -12,6 +12,7 @@ point to compare, double-click emits ``design_requested(design, run_info)``.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -115,7 +116,7 @@ class ParetoExplorer(QWidget):
         self.plot = pg.PlotWidget(background="w")
         pi = self.plot.getPlotItem()
         pi.showGrid(x=True, y=True, alpha=0.25)
-        pi.setLabel("left", "accuracy")
+        pi.setLabel("left", "accuracy (validation)")
         self.legend = pi.addLegend(labelTextSize="9pt")
         self.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -8))
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
@@ -164,13 +165,14 @@ class ParetoExplorer(QWidget):
         self.hv_plot.setMaximumHeight(120)
         self.hv_plot.setMinimumHeight(80)
         self.hv_plot.setLabel("left", "hypervolume")
+        self.hv_plot.getAxis("left").enableAutoSIPrefix(False)
         self.hv_plot.setLabel("bottom", "trials")
         self.hv_plot.showGrid(x=True, y=True, alpha=0.25)
         self.hv_plot.setMouseEnabled(x=False, y=False)
         self.hv_curve = self.hv_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2))
 
         self.details = QTextBrowser()
-        self.details.setMinimumWidth(260)
+        self.details.setMinimumWidth(330)
         self.details.setHtml(self._help_html())
 
         left = QWidget()
@@ -550,8 +552,14 @@ class ParetoExplorer(QWidget):
             return pts, []
         a, b = self._arch_of(self.selected[0]), self._arch_of(self.selected[1])
         if a is None or b is None:
-            return pts, ["(a design is not available for comparison)"]
-        return pts, design_diff(a, b) or ["(identical designs)"]
+            diff = ["(a design is not available for comparison)"]
+        else:
+            diff = design_diff(a, b) or ["(same architecture)"]
+        for p in pts:   # compressed runs share their parent's design: say what was done
+            recipe = p.figures.get("recipe")
+            if recipe:
+                diff.append(f"{p.label()} recipe: {json.dumps(recipe, sort_keys=True)}")
+        return pts, diff
 
     def _show_details(self) -> None:
         pts, diff = self.comparison()

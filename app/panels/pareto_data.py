@@ -82,8 +82,17 @@ def reference_cost(max_cost: float) -> float:
     return float(10.0 ** math.ceil(math.log10(max(max_cost, 1e-12)) + 1e-9))
 
 
+def _short(value: Any, limit: int = 70) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def design_diff(a: Any, b: Any, path: str = "") -> list[str]:
-    """Readable differences between two design dicts (GUI positions and names ignored)."""
+    """Readable differences between two design dicts (GUI positions and names ignored).
+
+    Lists are compared item by item; items only one side has are listed as added or
+    removed, so a cell with one more node reads as one line, not as the whole list.
+    """
     if isinstance(a, dict) and isinstance(b, dict):
         out: list[str] = []
         for k in sorted(set(a) | set(b), key=str):
@@ -91,18 +100,20 @@ def design_diff(a: Any, b: Any, path: str = "") -> list[str]:
                 continue
             sub = f"{path}.{k}" if path else str(k)
             if k not in a:
-                out.append(f"{sub}: (absent) → {json.dumps(b[k])}")
+                out.append(f"{sub}: added {_short(b[k])}")
             elif k not in b:
-                out.append(f"{sub}: {json.dumps(a[k])} → (absent)")
+                out.append(f"{sub}: removed {_short(a[k])}")
             else:
                 out.extend(design_diff(a[k], b[k], sub))
         return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+    if isinstance(a, list) and isinstance(b, list):
         out = []
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             out.extend(design_diff(x, y, f"{path}[{i}]"))
+        out += [f"{path}[{i}]: removed {_short(x)}" for i, x in enumerate(a) if i >= len(b)]
+        out += [f"{path}[{i}]: added {_short(y)}" for i, y in enumerate(b) if i >= len(a)]
         return out
-    return [] if a == b else [f"{path}: {json.dumps(a)} → {json.dumps(b)}"]
+    return [] if a == b else [f"{path}: {_short(a)} → {_short(b)}"]
 
 
 def _fmt(value: Any) -> str:
@@ -144,11 +155,13 @@ def point_of_trial(event: TrialFinished, group: str) -> TrialPoint | None:
 
 def store_points(store: Any, experiment_ids: list[int] | None,
                  labels: dict[int, str]) -> list[TrialPoint]:
-    """Points for the trials and runs in a store, with lineage; fills ``labels``."""
+    """Points for the trials and runs in a store; fills ``labels``.
+
+    Lineage (``parent_run_id``) is kept for compressed runs: the arrows of the plot.
+    """
     experiments = {e["id"]: e for e in store.experiments()}
     ids = experiment_ids if experiment_ids is not None else list(experiments)
     runs = store.runs()
-    parents = {r["id"]: r.get("parent_id") for r in runs}
     points: list[TrialPoint] = []
     trial_runs: set[int] = set()
     for exp_id in ids:
@@ -165,7 +178,6 @@ def store_points(store: Any, experiment_ids: list[int] | None,
             if point is not None:
                 if point.run_id is not None:
                     trial_runs.add(int(point.run_id))
-                    point.parent_run_id = parents.get(point.run_id)
                 points.append(point)
     for run in runs:
         exp_id = run.get("experiment_id")
@@ -179,7 +191,8 @@ def store_points(store: Any, experiment_ids: list[int] | None,
         points.append(TrialPoint(
             key=f"r{run['id']}", group=group, accuracy=acc,
             costs={k: v for k in AXES if (v := _num(run.get(k))) is not None},
-            run_id=run["id"], parent_run_id=run.get("parent_id"), experiment_id=exp_id,
+            run_id=run["id"], experiment_id=exp_id,
+            parent_run_id=run.get("parent_id") if run.get("kind") == "compress" else None,
             design_hash=run.get("design_hash"), figures=dict(run)))
     return points
 

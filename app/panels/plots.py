@@ -116,6 +116,11 @@ class TrainingCurves(QWidget):
         if not self._dirty:
             return
         self._dirty = False
+        last = 0
         for key, curve in self.curves.items():
             pts = self.points(key)
             curve.setData([p[0] for p in pts], [p[1] for p in pts])
+            last = max([last] + [p[0] for p in pts])
+        for plot in (self.loss_plot, self.acc_plot):   # whole epochs on short runs
+            axis = plot.getAxis("bottom")
+            axis.setTickSpacing(1, 1) if 0 < last <= 20 else axis.setTickSpacing()

@@ -10,6 +10,7 @@ from engine.arch.serialize import design_hash
 from engine.arch.space import NB201Space
 from engine.store import Store
 
+KEYS = [key for _header, key in COLUMNS]
 ENV = {"python": "3.11", "torch": "test", "device": "cpu"}
 
 
@@ -38,7 +39,8 @@ def store(tmp_path):
                                                       "objective": "val_accuracy"}},
                              name="evo", environment=ENV)
     for t, acc in enumerate([0.6, 0.7]):
-        s.add_trial(e3, t, status="finished", arch=d2, metrics={"val_accuracy": acc})
+        s.add_trial(e3, t, status="finished", arch=d2,
+                    metrics={"val_accuracy": acc, "test_accuracy": acc - 0.02})
     s.set_experiment_status(e3, "interrupted")
     s.ids = {"e1": e1, "e2": e2, "e3": e3, "r1": r1, "r2": r2}
     yield s
@@ -59,13 +61,14 @@ def _runs(b: ExperimentsBrowser) -> list:
 def test_rows_and_sorting(browser, store):
     ids = store.ids
     assert len(browser.visible_records()) == 3
-    col = COLUMNS.index("accuracy")
+    col = KEYS.index("test_acc")
     browser.table.sortByColumn(col, Qt.DescendingOrder)
     assert _runs(browser) == [(ids["e1"], ids["r1"]), (ids["e3"], None), (ids["e2"], ids["r2"])]
-    browser.table.sortByColumn(COLUMNS.index("params"), Qt.AscendingOrder)
+    browser.table.sortByColumn(KEYS.index("params"), Qt.AscendingOrder)
     assert _runs(browser)[1:] == [(ids["e2"], ids["r2"]), (ids["e1"], ids["r1"])]
     search = [r for r in browser.visible_records() if r["run"] is None][0]
-    assert search["kind"] == "search · evolution" and search["accuracy"] == pytest.approx(0.7)
+    assert search["kind"] == "search · evolution" and search["val_acc"] == pytest.approx(0.7)
+    assert search["test_acc"] == pytest.approx(0.68)
 
 
 def test_filters(browser, store):

@@ -198,9 +198,11 @@ def test_train_from_the_run_menu_shows_curves_and_the_run(qtbot, studio):
     end = _wait_end(qtbot, ui)
     assert isinstance(end, JobFinished), getattr(end, "details", end)
     run_id = end.result["run_id"]
-    qtbot.waitUntil(lambda: len(ui.curves.points("val_accuracy")) == 2, timeout=10000)
+    curve = ui.curves.curves["train_loss"]
+    qtbot.waitUntil(lambda: len(curve.getData()[0]) == 2, timeout=10000)   # drawn by timer
     assert ui.curves.run_id == run_id
-    x, y = ui.curves.curves["train_loss"].getData()
+    assert len(ui.curves.points("val_accuracy")) == 2
+    x, y = curve.getData()
     assert list(x) == [1, 2] and all(v > 0 for v in y)
     qtbot.waitUntil(lambda: any(r["run"] == run_id and r["status"] == "finished"
                                 for r in ui.browser.visible_records()), timeout=10000)

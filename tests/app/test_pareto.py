@@ -126,6 +126,8 @@ def test_design_diff_reads_like_a_change_list():
     a = {"normal": {"edges": [{"op": "skip"}, {"op": "conv"}]}, "name": "x", "positions": {}}
     b = {"normal": {"edges": [{"op": "skip"}, {"op": "pool"}]}, "name": "y", "positions": {1: 2}}
     assert design_diff(a, b) == ['normal.edges[1].op: "conv" → "pool"']
+    longer = {"normal": {"edges": [{"op": "skip"}, {"op": "conv"}, {"op": "pool"}]}}
+    assert design_diff(a, longer) == ['normal.edges[2]: added {"op": "pool"}']
     assert design_diff(a, a) == []
 
 
