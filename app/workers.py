@@ -136,7 +136,8 @@ class JobRunner(QObject):
         return jobs
 
     def is_busy(self) -> bool:
-        return bool(self.active_jobs())
+        """True while a submitted job has not delivered its final event to this thread."""
+        return bool(self._jobs)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel everything and join the thread; True if it stopped in time."""
@@ -145,6 +146,7 @@ class JobRunner(QObject):
             self._stopping = True
             self._queue.clear()
             self._cond.notify_all()
+        self._jobs.clear()
         stopped = self._thread.wait(timeout_ms)
         if stopped:
             self._thread.event_emitted.disconnect(self._relay)

@@ -153,9 +153,11 @@ def studio(qtbot, tmp_path):
     store = Store(tmp_path / "studio.db")
     window = MainWindow(db=str(tmp_path / "studio.db"))
     window.cost.measure_latency = False
-    qtbot.addWidget(window)
     ui = install_job_ui(window, store)
-    window.open_design(get_preset("darts-v2"))
+    qtbot.addWidget(window, before_close_func=lambda _w: ui.shutdown())
+    small = get_preset("darts-v2")     # small, so the window's cost worker stays cheap
+    small.set_macro(channels=8, layers=3)
+    window.open_design(small)
     yield window, ui, store
     ui.shutdown()
     window.cost.shutdown()
@@ -262,6 +264,7 @@ def test_cancel_a_training_job_then_resume_it_from_the_browser(qtbot, studio):
     d.layers.setValue(3)
     d.epochs.setValue(6)
     d.batch_size.setValue(16)
+    d.subset.setValue(400)
     d.accept()
     job = d.job
     ui.submit(job)
@@ -338,3 +341,15 @@ def test_export_a_run_to_onnx_from_the_dialog(qtbot, studio, tmp_path):
     assert "Verified" in dialog.status.text()
     art = store.artifacts(run_id)
     assert art and art[-1]["path"] == str(target) and art[-1]["verified"]
+    # the same run is offered for compression, with the recipe the dialog shows
+    compress = ui.compress_dialog(run_id, show=False)
+    qtbot.addWidget(compress)
+    assert compress.run.currentData() == run_id
+    compress.quantize.setCurrentText("int8")
+    compress.accept()
+    assert compress.job is not None and compress.job.run_id == run_id
+    assert compress.job.options.prune == 0.5 and compress.job.options.quantize == "int8"
+    compress.prune_on.setChecked(False)
+    compress.quantize.setCurrentText("none")
+    compress.accept()
+    assert "nothing to do" in compress.error.text()
