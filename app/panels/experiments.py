@@ -206,7 +206,9 @@ class ExperimentsBrowser(QWidget):
         self.status_box = QComboBox()
         self.status_box.addItems(["any status", *STATUSES])
         self.kind_box = QComboBox()
-        self.kind_box.addItems(["any kind", "train", "search", "compress"])
+        self.kind_box.addItems(["any kind", "train", "search", "compress", "search · random",
+                                "search · evolution", "search · reinforce", "search · darts"])
+        self.kind_box.setToolTip("kind of run, or the strategy of a search")
         self.dataset_edit = QLineEdit()
         self.dataset_edit.setPlaceholderText("dataset")
         self.min_acc = QDoubleSpinBox()

@@ -77,6 +77,10 @@ def test_filters(browser, store):
     assert {r["experiment"] for r in browser.visible_records()} == {ids["e2"], ids["e3"]}
     browser.kind_box.setCurrentText("search")
     assert _runs(browser) == [(ids["e3"], None)]
+    browser.kind_box.setCurrentText("search · evolution")
+    assert _runs(browser) == [(ids["e3"], None)]
+    browser.kind_box.setCurrentText("search · random")
+    assert _runs(browser) == []
     browser.status_box.setCurrentIndex(0)
     browser.kind_box.setCurrentIndex(0)
     browser.dataset_edit.setText("mni")
