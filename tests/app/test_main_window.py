@@ -224,26 +224,19 @@ def test_delete_action_and_new_designs(window):
     assert window.tabs.count() == 2
 
 
-def test_run_app_shows_the_window_and_opens_the_examples(qtbot, monkeypatch):
-    from PySide6.QtCore import QTimer
+def test_run_app_shows_the_window_then_opens_the_examples(qtbot, qapp, monkeypatch):
     from PySide6.QtWidgets import QApplication
 
     from app import main as app_main
 
-    seen = {}
-
-    def finish():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        if not windows or not windows[0].documents:
-            QTimer.singleShot(50, finish)
-            return
-        w = windows[0]
-        seen["visible"] = w.isVisible()
-        seen["names"] = [d.design.name for d in w.documents]
-        w.cost.enabled = False
-        w.close()
-        QApplication.instance().exit(0)
-
-    QTimer.singleShot(50, finish)
+    monkeypatch.setattr(qapp, "exec", lambda: 0)  # the event loop is qtbot's here
     assert app_main.run_app([], db=None) == 0
-    assert seen == {"visible": True, "names": list(EXAMPLE_PRESETS)}
+    windows = [w for w in QApplication.topLevelWidgets()
+               if isinstance(w, MainWindow) and w.isVisible()]
+    assert len(windows) == 1
+    window = windows[0]
+    qtbot.addWidget(window)
+    window.cost.enabled = False
+    assert window.isVisible() and window.documents == []  # shown first, designs next
+    qtbot.waitUntil(lambda: len(window.documents) == len(EXAMPLE_PRESETS))
+    assert [d.design.name for d in window.documents] == list(EXAMPLE_PRESETS)
