@@ -190,10 +190,10 @@ class ExperimentsBrowser(QWidget):
         self._build_filters()
         self._build_details()
         self._build_buttons()
-        split = QSplitter(Qt.Vertical)
+        split = QSplitter(Qt.Horizontal)   # wide and short as a bottom dock: side by side
         split.addWidget(self.table)
         split.addWidget(self.tabs)
-        split.setSizes([320, 300])
+        split.setSizes([640, 360])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(self.filter_bar)
@@ -236,6 +236,8 @@ class ExperimentsBrowser(QWidget):
 
     def _build_details(self) -> None:
         self.summary = QTextBrowser()
+        self.summary.setHtml("<p>Select a row to see its figures, configuration, "
+                             "environment, per-epoch curves and exported files.</p>")
         self.config_view = QTextBrowser()
         self.env_view = QTextBrowser()
         self.curves = TrainingCurves()
