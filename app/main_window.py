@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
 
         for doc in self.documents:
             if doc.path and Path(doc.path).resolve() == Path(path).resolve():
-                self.tabs.setCurrentIndex(self.documents.index(doc))
+                self.tabs.setCurrentIndex(self.tab_index(doc))
                 return doc
         try:
             design = load_design(path)
@@ -172,8 +172,15 @@ class MainWindow(QMainWindow):
         editor = self.current_editor()
         return editor.doc if editor is not None else None
 
+    def tab_index(self, doc: DocumentController) -> int:
+        """The tab showing ``doc`` (tabs can be reordered by the user)."""
+        for i in range(self.tabs.count()):
+            if getattr(self.tabs.widget(i), "doc", None) is doc:
+                return i
+        return -1
+
     def editor_for(self, doc: DocumentController) -> Editor:
-        return self.tabs.widget(self.documents.index(doc))  # type: ignore[return-value]
+        return self.tabs.widget(self.tab_index(doc))  # type: ignore[return-value]
 
     # -- prompts (tests replace these) ---------------------------------------------------
     def ask_save_changes(self, doc: DocumentController) -> str:
@@ -315,7 +322,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         for doc in list(self.documents):
             if doc.is_modified() and not doc.read_only:
-                self.tabs.setCurrentIndex(self.documents.index(doc))
+                self.tabs.setCurrentIndex(self.tab_index(doc))
                 answer = self.ask_save_changes(doc)
                 if answer == "cancel" or (answer == "save" and not self.save(doc)):
                     event.ignore()
@@ -327,8 +334,12 @@ class MainWindow(QMainWindow):
     # -- reactions ------------------------------------------------------------------------
     def _retitle(self, doc: DocumentController) -> None:
         if doc in self.documents:
-            self.tabs.setTabText(self.documents.index(doc), doc.title())
+            self.tabs.setTabText(self.tab_index(doc), doc.title())
         self._update_actions()
+
+    def _window_title(self) -> None:
+        doc = self.current_doc()
+        self.setWindowTitle(f"{doc.title()} — NAS Studio" if doc else "NAS Studio")
 
     def _on_tab_changed(self, index: int) -> None:
         doc = self.current_doc()
@@ -394,6 +405,7 @@ class MainWindow(QMainWindow):
         self.metrics.set_problems(len(errors), len(warnings), first)
 
     def _update_actions(self) -> None:
+        self._window_title()
         doc = self.current_doc()
         has = doc is not None
         for a in (self.act_save, self.act_save_as, self.act_export, self.act_zoom_in,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
 
 from app.canvas.interactions import (
@@ -20,6 +20,7 @@ from engine.arch.model import ChangeEvent
 from engine.ops import registry
 
 MAX_OUTPUT_CURVES = 40
+LABEL_SPOTS = (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75, 0.5)
 
 
 class CellScene(QGraphicsScene):
@@ -86,6 +87,7 @@ class CellScene(QGraphicsScene):
             if n in self.node_items:
                 slot = (k - (len(concat) - 1) / 2) * 6.0
                 self.addItem(EdgeItem(None, self.node_items[n], self.output_item, None, slot))
+        self.place_labels()
         for item in [*self.node_items.values(), *self.edge_items]:
             if item.key() in keep:
                 item.setSelected(True)
@@ -94,6 +96,35 @@ class CellScene(QGraphicsScene):
         rect = self.itemsBoundingRect().adjusted(-400, -300, 400, 300)
         self.setSceneRect(rect)
         self.selection_keys_changed.emit(self.selected_keys())
+
+    def place_labels(self) -> None:
+        """Slide each op label along its curve to the first spot free of other labels/nodes."""
+        grid: dict[tuple[int, int], list[QRectF]] = {}
+        size = 96.0
+
+        def cells(r: QRectF):
+            for gx in range(int(r.left() // size), int(r.right() // size) + 1):
+                for gy in range(int(r.top() // size), int(r.bottom() // size) + 1):
+                    yield gx, gy
+
+        def add(r: QRectF) -> None:
+            for c in cells(r):
+                grid.setdefault(c, []).append(r)
+
+        def free(r: QRectF) -> bool:
+            return not any(o.intersects(r) for c in cells(r) for o in grid.get(c, ()))
+
+        for node in self.node_items.values():
+            add(node.sceneBoundingRect())
+        for edge in self.edge_items:
+            for t in LABEL_SPOTS:
+                rect = edge.label_rect_at(t)
+                if free(rect) or t == LABEL_SPOTS[-1]:
+                    if t != edge.label_at:
+                        edge.label_at = t
+                        edge.update_path()
+                    add(rect)
+                    break
 
     def _on_changed(self, events: list[ChangeEvent]) -> None:
         mine = [e for e in events if e.detail.get("cell", self.which) == self.which]

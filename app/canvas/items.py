@@ -209,11 +209,12 @@ class EdgeItem(QGraphicsItem):
     """A curved arrow from a node's output to another node, labelled with its op."""
 
     def __init__(self, index: int | None, source: NodeItem, target: NodeItem | OutputItem,
-                 op: str | None, slot: float = 0.0) -> None:
+                 op: str | None, slot: float = 0.0, label_at: float = 0.5) -> None:
         super().__init__()
         self.index = index
         self.source, self.target, self.op = source, target, op
         self.slot = slot  # vertical offset of the arrow head among the target's inputs
+        self.label_at = label_at  # where along the curve the op label sits (0..1)
         self.problem: str | None = None
         self._path = QPainterPath()
         self._shape = QPainterPath()
@@ -260,10 +261,7 @@ class EdgeItem(QGraphicsItem):
         self._path = path
         self._ends = QLineF(a, b)
         if self._text:
-            fm = QFontMetricsF(_SMALL)
-            w, h = fm.horizontalAdvance(self._text) + 14, fm.height() + 6
-            mid = path.pointAtPercent(0.5)
-            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            self._label_rect = self.label_rect_at(self.label_at)
         self._arrow = self._arrow_head(path)
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
@@ -272,6 +270,15 @@ class EdgeItem(QGraphicsItem):
             shape.addRoundedRect(self._label_rect, 6, 6)
         self._shape = shape
         self._bounds = path.boundingRect().united(self._label_rect).adjusted(-8, -8, 8, 8)
+
+    def label_rect_at(self, t: float) -> QRectF:
+        """The op label's box centred at fraction ``t`` of the curve."""
+        if not self._text:
+            return QRectF()
+        fm = QFontMetricsF(_SMALL)
+        w, h = fm.horizontalAdvance(self._text) + 14, fm.height() + 6
+        mid = self._path.pointAtPercent(t)
+        return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds

@@ -42,7 +42,7 @@ def test_starts_with_the_example_designs(window):
     assert isinstance(window.tabs.widget(0), CellEditor)
     assert isinstance(window.tabs.widget(1), StackEditor)
     assert [d.design.name for d in window.documents] == list(EXAMPLE_PRESETS)
-    assert window.windowTitle() == "NAS Studio"
+    assert window.windowTitle() == "darts-v2 — NAS Studio"
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -118,7 +118,7 @@ def test_undo_redo_actions_follow_the_active_tab(window):
     stack = window.open_preset("mobilenet-v2")
     assert window.undo_group.activeStack() is stack.undo_stack
     assert not window.act_undo.isEnabled()
-    window.tabs.setCurrentIndex(window.documents.index(cell))
+    window.tabs.setCurrentIndex(window.tab_index(cell))
     assert window.act_undo.isEnabled()
     window.act_undo.trigger()
     assert cell.design == get_preset("darts-v2")
