@@ -21,30 +21,18 @@ from app.canvas.cell_editor import CellEditor
 from app.canvas.stack_editor import StackEditor
 from app.cost_worker import CostWorker
 from app.document.controller import DocumentController
+from app.document.templates import design_text, empty_cell_design, empty_stack_design
 from app.panels.dialogs import ImportDialog, PreferencesDialog, parse_import
 from app.panels.inspector import Inspector
 from app.panels.log_panel import LogPanel
 from app.panels.metrics import MetricsBar
 from app.panels.palette import Palette
 from app.settings import Settings
-from engine.arch.model import BlockStack, Cell, CellDesign, Design, Edge, Stage
+from engine.arch.model import CellDesign, Design
 from engine.arch.presets import preset_names
 
 Editor = CellEditor | StackEditor
 DESIGN_FILTER = "NAS Studio designs (*.json);;All files (*)"
-
-
-def empty_cell_design() -> CellDesign:
-    """A new DARTS-style design: one node fed by both inputs, in each cell."""
-    def cell() -> Cell:
-        return Cell(2, [2], [Edge(0, 2, "sep_conv_3x3"), Edge(1, 2, "sep_conv_3x3")], [2])
-
-    return CellDesign(name="untitled-cell", normal=cell(), reduce=cell())
-
-
-def empty_stack_design() -> BlockStack:
-    return BlockStack(name="untitled-stack", stages=[Stage("ds", 1, 3, 1, 1, 16),
-                                                    Stage("ir", 2, 3, 2, 6, 24)])
 
 
 class MainWindow(QMainWindow):
@@ -521,18 +509,3 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_file(p))
         if not files:
             self.recent_menu.addAction("(none)").setEnabled(False)
-
-
-def design_text(design: Design) -> str:
-    """The design's shortest text form: Genotype, NB201 string or timm block strings."""
-    if isinstance(design, BlockStack):
-        from engine.arch.timm_blocks import format_block_string
-
-        return "\n".join(format_block_string(s) for s in design.stages)
-    if design.macro.style == "nb201":
-        from engine.arch.nb201 import format_nb201
-
-        return format_nb201(design)
-    from engine.arch.genotype import format_genotype
-
-    return format_genotype(design)

@@ -240,3 +240,13 @@ def test_run_app_shows_the_window_then_opens_the_examples(qtbot, qapp, monkeypat
     assert window.isVisible() and window.documents == []  # shown first, designs next
     qtbot.waitUntil(lambda: len(window.documents) == len(EXAMPLE_PRESETS))
     assert [d.design.name for d in window.documents] == list(EXAMPLE_PRESETS)
+
+
+def test_import_and_export_timm_block_strings(window, tmp_path):
+    from engine.arch.presets import B0_BLOCKS
+
+    doc = window.import_text("\n".join(B0_BLOCKS))
+    assert isinstance(window.current_editor(), StackEditor)
+    assert doc.design.stages == get_preset("efficientnet-b0").stages
+    assert window.export_design(str(tmp_path / "blocks.txt"))
+    assert (tmp_path / "blocks.txt").read_text().split() == list(B0_BLOCKS)
