@@ -13,7 +13,7 @@ from app.canvas.interactions import (
     MoveSelectionInteraction,
     NewEdgeInteraction,
 )
-from app.canvas.items import EdgeItem, NodeItem, OutputItem, PortItem
+from app.canvas.items import LOD_TINY, EdgeItem, NodeItem, OutputItem, OverviewItem, PortItem
 from app.canvas.layout import output_position, positions_for
 from app.document.controller import DocumentController, ItemProblem
 from engine.arch.model import ChangeEvent
@@ -36,6 +36,8 @@ class CellScene(QGraphicsScene):
         self.node_items: dict[int, NodeItem] = {}
         self.edge_items: list[EdgeItem] = []
         self.output_item: OutputItem | None = None
+        self.overview: OverviewItem | None = None
+        self.zoom = 1.0
         self._edge_gesture: NewEdgeInteraction | None = None
         self._move_gesture: MoveSelectionInteraction | None = None
         self._drop = DropOpInteraction(self)
@@ -88,6 +90,11 @@ class CellScene(QGraphicsScene):
                 slot = (k - (len(concat) - 1) / 2) * 6.0
                 self.addItem(EdgeItem(None, self.node_items[n], self.output_item, None, slot))
         self.place_labels()
+        self.overview = None
+        if len(cell.nodes) > MAX_OUTPUT_CURVES:
+            self.overview = OverviewItem(list(self.node_items.values()), self.edge_items)
+            self.addItem(self.overview)
+        self._apply_zoom()
         for item in [*self.node_items.values(), *self.edge_items]:
             if item.key() in keep:
                 item.setSelected(True)
@@ -96,6 +103,23 @@ class CellScene(QGraphicsScene):
         rect = self.itemsBoundingRect().adjusted(-400, -300, 400, 300)
         self.setSceneRect(rect)
         self.selection_keys_changed.emit(self.selected_keys())
+
+    def set_zoom(self, zoom: float) -> None:
+        """Called by the view: below LOD_TINY a big cell is drawn by its overview item."""
+        was = self._overview_on()
+        self.zoom = zoom
+        if self._overview_on() != was:
+            self._apply_zoom()
+
+    def _overview_on(self) -> bool:
+        return self.overview is not None and self.zoom < LOD_TINY
+
+    def _apply_zoom(self) -> None:
+        on = self._overview_on()
+        if self.overview is not None:
+            self.overview.setVisible(on)
+        for item in [*self.node_items.values(), *self.edge_items]:
+            item.setVisible(not on)
 
     def place_labels(self) -> None:
         """Slide each op label along its curve to the first spot free of other labels/nodes."""

@@ -339,3 +339,38 @@ class EdgeItem(QGraphicsItem):
         left = QPointF(end.x() - ux * size - uy * size * 0.5, end.y() - uy * size + ux * size * 0.5)
         right = QPointF(end.x() - ux * size + uy * size * 0.5, end.y() - uy * size - ux * size * 0.5)
         return QPolygonF([end, left, right])
+
+
+class OverviewItem(QGraphicsItem):
+    """All nodes and edges of a big cell in two draw calls per color, for far zoom levels.
+
+    The scene shows it (and hides the individual items) when the view zooms out below
+    ``LOD_TINY``: one Python paint call instead of one per item keeps repaints fast.
+    """
+
+    def __init__(self, nodes: list[NodeItem], edges: list[EdgeItem]) -> None:
+        super().__init__()
+        self.setZValue(0)
+        self._rects = [QRectF(n.pos().x() - NODE_W / 2, n.pos().y() - NODE_H / 2, NODE_W,
+                              NODE_H) for n in nodes]
+        self._lines: dict[str, list[QLineF]] = {}
+        for e in edges:
+            if e.op is not None:
+                self._lines.setdefault(e._color.name(), []).append(QLineF(e._ends))
+        bounds = QRectF()
+        for r in self._rects:
+            bounds = bounds.united(r)
+        self._bounds = bounds.adjusted(-10, -10, 10, 10)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._bounds
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        for color, lines in self._lines.items():
+            pen = QPen(QColor(color), 0)
+            painter.setPen(pen)
+            painter.drawLines(lines)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(style.canvas_color("node_border"))
+        painter.drawRects(self._rects)

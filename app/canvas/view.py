@@ -38,6 +38,7 @@ class CanvasView(QGraphicsView):
         self.auto_fit = False
         new = min(self.MAX_ZOOM, max(self.MIN_ZOOM, self.zoom() * factor))
         self.scale(new / self.zoom(), new / self.zoom())
+        self._zoom_changed()
 
     def zoom_in(self) -> None:
         self.zoom_by(1.25)
@@ -48,6 +49,7 @@ class CanvasView(QGraphicsView):
     def reset_zoom(self) -> None:
         self.auto_fit = False
         self.resetTransform()
+        self._zoom_changed()
 
     def fit(self) -> None:
         """Fit all items (never magnifying past 100%)."""
@@ -62,6 +64,13 @@ class CanvasView(QGraphicsView):
         if self.zoom() > 1.0:
             self.resetTransform()
             self.centerOn(rect.center())
+        self._zoom_changed()
+
+    def _zoom_changed(self) -> None:
+        """Tell the scene the zoom, so far-away views draw a cheap overview."""
+        hook = getattr(self.scene(), "set_zoom", None)
+        if hook is not None:
+            hook(self.zoom())
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -248,3 +248,26 @@ def test_inspector_like_edit_of_an_edge_op_and_read_only_documents(qtbot):
     assert not doc.set_edge_op("normal", 0, "none")
     assert not ed.scenes["normal"].handle_drop(op_mime("none"), QPointF(0, 0))
     assert doc.design == get_preset("darts-v2")
+
+
+def test_big_cells_switch_to_an_overview_when_zoomed_far_out(qtbot):
+    from engine.arch.model import Cell, CellDesign, Edge
+
+    nodes = list(range(2, 122))
+    edges = [Edge(n - k, n, "sep_conv_3x3") for n in nodes for k in (1, 2)]
+    design = CellDesign(name="long", normal=Cell(2, nodes, edges, [nodes[-1]]), reduce=None)
+    doc = DocumentController(design)
+    ed = CellEditor(doc)
+    qtbot.addWidget(ed)
+    ed.setMinimumSize(300, 200)
+    ed.resize(900, 600)
+    ed.show()
+    qtbot.waitExposed(ed)
+    scene, view = ed.scenes["normal"], ed.panes["normal"].view
+    view.fit()
+    assert view.zoom() < 0.15
+    assert scene.overview.isVisible() and not scene.node_items[50].isVisible()
+    view.reset_zoom()
+    assert not scene.overview.isVisible() and scene.node_items[50].isVisible()
+    assert scene.edge_items[10].isVisible()
+    doc.close()
