@@ -41,10 +41,12 @@ def run_app(files: list[str], db: str | None = None) -> int:
 
     from app import style
     from app.main_window import MainWindow
+    from app.settings import Settings
 
     app = create_app()
-    window = MainWindow(db=db)
-    style.set_theme(window.settings.theme())
+    settings = Settings()
+    style.set_theme(settings.theme())  # before the window: icons follow the theme
+    window = MainWindow(settings=settings, db=db)
     window.show()
     QTimer.singleShot(0, lambda: open_initial(window, files))
     return int(app.exec())

@@ -303,6 +303,11 @@ class MainWindow(QMainWindow):
             self.cost.measure_latency = v["measure_latency"]
             self.cost.device = v["device"]
             style.set_theme(v["theme"])
+            for act in self.findChildren(QAction):
+                if act.property("icon_name"):
+                    act.setIcon(style.icon(act.property("icon_name")))
+            self.act_undo.setIcon(style.icon("undo"))
+            self.act_redo.setIcon(style.icon("redo"))
             for editor in map(self.tabs.widget, range(self.tabs.count())):
                 for view in editor.views():
                     view.viewport().update()
@@ -406,6 +411,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, slot, key=None, icon: str | None = None,
                 tip: str = "") -> QAction:
         act = QAction(style.icon(icon) if icon else style.icon(""), text, self)
+        act.setProperty("icon_name", icon or "")
         if key is not None:
             act.setShortcut(QKeySequence(key))
         if tip:

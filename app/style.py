@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from engine.ops import registry
@@ -65,11 +65,22 @@ def style_sheet(name: str = "light") -> str:
     return path.read_text(encoding="utf-8").replace("@icons@", icons)
 
 
-@lru_cache(maxsize=64)
 def icon(name: str) -> QIcon:
-    """An icon from resources/icons (empty icon when missing)."""
+    """An icon from resources/icons (empty icon when missing); lighter strokes when dark."""
+    return _icon(name, _theme)
+
+
+@lru_cache(maxsize=128)
+def _icon(name: str, theme_name: str) -> QIcon:
     path = resources_dir() / "icons" / f"{name}.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    if theme_name != "dark":
+        return QIcon(str(path))
+    data = path.read_text(encoding="utf-8").replace('stroke="#374151"', 'stroke="#d1d5db"')
+    pixmap = QPixmap()
+    pixmap.loadFromData(data.encode("utf-8"), "SVG")
+    return QIcon(pixmap.scaled(48, 48)) if not pixmap.isNull() else QIcon(str(path))
 
 
 def op_icon(op: str) -> QIcon:
