@@ -35,6 +35,25 @@ def open_initial(window, files: list[str]) -> None:
     window.tabs.setCurrentIndex(0)
 
 
+def install_jobs(window) -> None:
+    """Add the Run menu and the Jobs/Training/Pareto/Experiments docks.
+
+    A database that cannot be opened (not SQLite, newer schema) is reported in the log and
+    an error box; the editors still work, and nothing is written to that file.
+    """
+    from PySide6.QtCore import QTimer
+
+    from app.studio_jobs import install_job_ui
+    from engine.store import StoreError
+
+    try:
+        install_job_ui(window)
+    except StoreError as exc:
+        message = str(exc)
+        window.log.log(f"Experiment store unavailable: {message}", "error")
+        QTimer.singleShot(0, lambda: window.show_error("Experiment store unavailable", message))
+
+
 def run_app(files: list[str], db: str | None = None) -> int:
     """Show the main window, then open ``files`` (or the examples); run the event loop."""
     from PySide6.QtCore import QTimer
@@ -47,6 +66,7 @@ def run_app(files: list[str], db: str | None = None) -> int:
     settings = Settings()
     style.set_theme(settings.theme())  # before the window: icons follow the theme
     window = MainWindow(settings=settings, db=db)
+    install_jobs(window)
     window.show()
     QTimer.singleShot(0, lambda: open_initial(window, files))
     return int(app.exec())

@@ -18,3 +18,26 @@ def _private_data_dir(tmp_path_factory, monkeypatch):
     data = tmp_path_factory.mktemp("nas-studio-data")
     monkeypatch.setenv("NAS_STUDIO_DATA_DIR", str(data))
     yield data
+
+
+_exit_status = {"code": None}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status["code"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the process once pytest has reported, skipping interpreter finalization.
+
+    PySide6 can crash (SIGSEGV) while Python tears down modules after a long run that
+    mixes Qt widgets, worker threads and torch; the report is complete by now, so the
+    exit status pytest computed is what CI sees.
+    """
+    import sys
+
+    if "PySide6" in sys.modules and _exit_status["code"] is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status["code"])

@@ -224,22 +224,49 @@ def test_delete_action_and_new_designs(window):
     assert window.tabs.count() == 2
 
 
-def test_run_app_shows_the_window_then_opens_the_examples(qtbot, qapp, monkeypatch):
+def _run_app_window(qtbot, qapp, monkeypatch, db):
+    """run_app without its event loop; returns the one MainWindow it showed."""
     from PySide6.QtWidgets import QApplication
 
     from app import main as app_main
 
+    before = list(QApplication.topLevelWidgets())
     monkeypatch.setattr(qapp, "exec", lambda: 0)  # the event loop is qtbot's here
-    assert app_main.run_app([], db=None) == 0
+    assert app_main.run_app([], db=db) == 0
     windows = [w for w in QApplication.topLevelWidgets()
-               if isinstance(w, MainWindow) and w.isVisible()]
+               if isinstance(w, MainWindow) and w.isVisible() and not any(w is b for b in before)]
     assert len(windows) == 1
     window = windows[0]
-    qtbot.addWidget(window)
+    window.ask_save_changes = lambda doc: "discard"
+    ui = getattr(window, "job_ui", None)
+    qtbot.addWidget(window, before_close_func=lambda _w: ui and ui.shutdown())
     window.cost.enabled = False
+    return window
+
+
+def test_run_app_shows_the_window_then_opens_the_examples(qtbot, qapp, monkeypatch, tmp_path):
+    window = _run_app_window(qtbot, qapp, monkeypatch, str(tmp_path / "studio.db"))
     assert window.isVisible() and window.documents == []  # shown first, designs next
+    assert window.job_ui is not None and "Run" in [a.text().replace("&", "")
+                                                   for a in window.menuBar().actions()]
+    assert {"Jobs", "Experiments", "Pareto", "Training"} <= set(window.docks)
     qtbot.waitUntil(lambda: len(window.documents) == len(EXAMPLE_PRESETS))
     assert [d.design.name for d in window.documents] == list(EXAMPLE_PRESETS)
+
+
+def test_run_app_with_a_database_that_is_not_sqlite(qtbot, qapp, monkeypatch, tmp_path):
+    from app.main_window import MainWindow as Window
+
+    bad = tmp_path / "notes.db"
+    bad.write_text("not a database\n")
+    shown = []
+    monkeypatch.setattr(Window, "show_error", lambda self, title, text: shown.append(text))
+    window = _run_app_window(qtbot, qapp, monkeypatch, str(bad))
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "not a NAS Studio database" in shown[0]
+    assert any("Experiment store unavailable" in m for m in window.log.messages())
+    assert bad.read_text() == "not a database\n"  # untouched
+    qtbot.waitUntil(lambda: len(window.documents) == len(EXAMPLE_PRESETS))  # editors still work
 
 
 def test_import_and_export_timm_block_strings(window, tmp_path):
