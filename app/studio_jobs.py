@@ -244,13 +244,20 @@ def install_job_ui(main_window: QMainWindow, store: Any = None) -> JobUI:
         main_window.tabifyDockWidget(existing["Inspector"], train_dock)
         existing["Inspector"].raise_()
     jobs_dock.raise_()
+    # The bottom tabs share the log's modest height: the canvas keeps most of the window.
+    # (deferred: dock sizes only stick once the window is laid out on screen; the panels'
+    # own minimum heights would otherwise squeeze the canvas to half the window)
+    for widget in (ui.panel, ui.browser, ui.pareto):
+        widget.setMinimumHeight(120)
+    QTimer.singleShot(0, lambda: main_window.resizeDocks([log_dock or jobs_dock], [170],
+                                                         Qt.Orientation.Vertical))
 
     acts = {
         "train": _action(main_window, "Train current design…",
                          lambda: ui._run_dialog(ui.train_dialog()), "Ctrl+T",
                          "Train the open design on a dataset (digits is built in)"),
         "search": _action(main_window, "Search…", lambda: ui.launch_search(ui.search_dialog()),
-                          "Ctrl+Shift+S", "Search a space of architectures"),
+                          "Ctrl+Shift+R", "Search a space of architectures"),
         "compress": _action(main_window, "Compress run…", lambda: ui.compress_dialog(),
                             None, "Prune and/or quantize a trained run"),
         "export": _action(main_window, "Export run…", lambda: ui.export_dialog(), "Ctrl+E",

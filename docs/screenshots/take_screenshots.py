@@ -21,7 +21,7 @@ def main() -> int:
     os.environ.setdefault("NAS_STUDIO_DATA_DIR", tempfile.mkdtemp())
     sys.path.insert(0, str(HERE.parents[1]))
     from app import style
-    from app.main import create_app, open_initial
+    from app.main import create_app, install_jobs, open_initial
     from app.main_window import MainWindow
 
     app = create_app()
@@ -29,8 +29,10 @@ def main() -> int:
     window = MainWindow()
     window.cost.measure_latency = True
     window.cost.device = "cpu"
+    install_jobs(window)  # Run menu and the Jobs/Training/Pareto/Experiments docks
     window.resize(1400, 860)
     window.show()
+    window.docks["Log"].raise_()
     open_initial(window, [])
 
     def settle(doc) -> None:
@@ -54,6 +56,8 @@ def main() -> int:
     window.grab().save(str(HERE / "main-window-stack.png"))
     for doc in window.documents:
         doc.undo_stack.setClean()
+    window.job_ui.shutdown()
+    window.cost.shutdown()
     window.close()
     return 0
 
