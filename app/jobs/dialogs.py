@@ -153,7 +153,8 @@ class SearchDialog(_JobDialog):
         self.dataset = _combo(factory.DATASETS, d["dataset"])
         self.dataset.setEditable(True)
         self.epochs = _spin(1, 100, d["epochs_per_trial"])
-        self.subset = _spin(0, 10_000_000, d["subset"], "train on this many images (0: all)")
+        self.subset = _spin(0, 10_000_000, d["subset"] or 0,
+                            "train on this many images (0: all)")
         self.benchmark = QLineEdit(d["benchmark"])
         self.benchmark.setPlaceholderText("CSV with a cellstr column")
         browse = QPushButton("Browse…")
@@ -248,6 +249,11 @@ class CompressDialog(_JobDialog):
             idx = self.run.findData(run_id)
             if idx >= 0:
                 self.run.setCurrentIndex(idx)
+        if self.run.count() == 0:   # say why the list is empty instead of an empty combo
+            self.run.setPlaceholderText("no finished run with saved weights")
+            self.error.setText("Nothing to compress yet: train a design first "
+                               "(Run ▸ Train current design…).")
+            self.buttons.button(QDialogButtonBox.Ok).setEnabled(False)
         self.prune_on = QCheckBox("prune")
         self.prune_on.setChecked(True)
         self.prune = QDoubleSpinBox()

@@ -51,8 +51,11 @@ def train_job(design: Any, settings: dict[str, Any], store: Any) -> Job:
 
 
 def search_defaults() -> dict[str, Any]:
+    # Two epochs on the whole digits training split: a few seconds per small trial on a CPU
+    # and ~0.9 validation accuracy. (One epoch on 400 images left every trial at chance,
+    # 0.10, so the Pareto plot had nothing to compare.)
     return {"space": "darts", "strategy": "evolution", "budget": 8, "seed": 0,
-            "evaluator": "train", "dataset": "digits", "epochs_per_trial": 1, "subset": 400,
+            "evaluator": "train", "dataset": "digits", "epochs_per_trial": 2, "subset": None,
             "benchmark": "", "objective": "val_accuracy", "report": "test_accuracy",
             "objectives": ["accuracy", "params"], "max_params": None, "max_macs": None}
 
