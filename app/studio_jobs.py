@@ -217,6 +217,13 @@ def _action(window: QMainWindow, text: str, slot: Any, key: str | None = None,
     return act
 
 
+def _make_room(window: QMainWindow, dock: Any, share: float = 0.45) -> None:
+    """Grow a docked panel to ``share`` of the window height (never shrinks it)."""
+    want = int(window.height() * share)
+    if dock.isVisible() and not dock.isFloating() and dock.height() < want:
+        window.resizeDocks([dock], [want], Qt.Orientation.Vertical)
+
+
 def install_job_ui(main_window: QMainWindow, store: Any = None) -> JobUI:
     """Add the Jobs, Training, Pareto and Experiments docks and the Run menu.
 
@@ -251,6 +258,13 @@ def install_job_ui(main_window: QMainWindow, store: Any = None) -> JobUI:
         widget.setMinimumHeight(120)
     QTimer.singleShot(0, lambda: main_window.resizeDocks([log_dock or jobs_dock], [170],
                                                          Qt.Orientation.Vertical))
+    # ...but a plot or a table needs room: at 170 px the Pareto plot is a strip and the
+    # experiments table shows one row, so showing either grows the bottom area.
+    for dock in bottom_docks:
+        if dock.widget() in (ui.pareto, ui.browser):
+            dock.visibilityChanged.connect(
+                lambda visible, d=dock: visible and QTimer.singleShot(
+                    0, lambda: _make_room(main_window, d)))
 
     acts = {
         "train": _action(main_window, "Train current design…",

@@ -47,3 +47,18 @@ def test_compress_dialog_without_runs_says_why_and_cannot_start(qtbot, studio):
     assert d.run.count() == 0
     assert "train a design first" in d.error.text()
     assert not d.buttons.button(QDialogButtonBox.Ok).isEnabled()
+
+
+@pytest.mark.parametrize("title", ["Pareto", "Experiments"])
+def test_showing_the_pareto_or_experiments_tab_gives_it_room(qtbot, studio, title):
+    window, ui, store = studio
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    jobs = window.docks["Jobs"]
+    qtbot.waitUntil(lambda: jobs.height() < 300, timeout=5000)   # the modest start height
+    window.docks[title].raise_()
+    dock = window.docks[title]
+    qtbot.waitUntil(lambda: dock.height() >= 0.4 * window.height(), timeout=5000)
+    editor = window.current_editor()
+    assert editor is None or editor.height() > 150      # the canvas keeps a usable share
