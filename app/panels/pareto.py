@@ -131,6 +131,7 @@ class ParetoExplorer(QWidget):
             band.setVisible(False)
             pi.addItem(band, ignoreBounds=True)
         pi.getAxis("bottom").enableAutoSIPrefix(False)
+        pi.getAxis("left").enableAutoSIPrefix(False)   # not "(x0.001)" and 800 for 0.8
         self.lineage = pg.PlotDataItem([], [], connect="pairs",
                                        pen=pg.mkPen("#555555", width=1.2, style=Qt.DashLine))
         pi.addItem(self.lineage)

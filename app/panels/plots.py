@@ -46,6 +46,7 @@ class TrainingCurves(QWidget):
         for plot, name in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("left", name)
+            plot.getAxis("left").enableAutoSIPrefix(False)   # a loss of 0.3 stays 0.3
             plot.setLabel("bottom", "epoch")
             plot.addLegend(offset=(-10, 10))
             plot.setMouseEnabled(x=False, y=False)

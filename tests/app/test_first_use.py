@@ -62,3 +62,36 @@ def test_showing_the_pareto_or_experiments_tab_gives_it_room(qtbot, studio, titl
     qtbot.waitUntil(lambda: dock.height() >= 0.4 * window.height(), timeout=5000)
     editor = window.current_editor()
     assert editor is None or editor.height() > 150      # the canvas keeps a usable share
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")   # offscreen: top-level size hints
+def test_accuracy_and_loss_axes_show_plain_fractions(qtbot):
+    """pyqtgraph's SI prefix drew accuracy 0.8 as 800 with "(x0.001)" on the label."""
+    from app.panels.pareto import ParetoExplorer
+    from app.panels.plots import TrainingCurves
+    from engine.arch.serialize import design_to_dict
+    from engine.arch.space import NB201Space
+    from engine.events import EpochFinished, TrialFinished
+
+    pareto = ParetoExplorer(redraw_ms=20)
+    qtbot.addWidget(pareto)
+    pareto.resize(900, 500)
+    pareto.show()
+    for i, (params, acc) in enumerate([(5e3, 0.74), (1.3e4, 0.1), (1.8e4, 0.2)]):
+        arch = design_to_dict(NB201Space().decode([i % 5, 1, 2, 3, 4, 0]))
+        pareto.add_trial(TrialFinished("job", experiment_id=1, trial=i, arch=arch,
+                                       metrics={"accuracy": acc, "params": params}))
+    pareto.redraw()
+    qtbot.wait(50)
+    left = pareto.plot.getPlotItem().getAxis("left")
+    assert "x0.001" not in left.labelString() and left.autoSIPrefixScale == 1.0
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.show()
+    for epoch, loss in ((1, 0.4), (2, 0.2)):
+        curves.on_event(EpochFinished("job", run_id=1, epoch=epoch, epochs=2,
+                                      train_loss=loss, val_loss=loss, val_accuracy=0.9))
+    qtbot.wait(300)
+    loss_axis = curves.loss_plot.getAxis("left")
+    assert loss_axis.autoSIPrefixScale == 1.0 and "x0.001" not in loss_axis.labelString()
