@@ -117,12 +117,25 @@ class TrainDialog(_JobDialog):
         is_cell = getattr(design, "kind", "") == "cell"
         self.channels.setEnabled(is_cell)
         self.layers.setEnabled(is_cell)
+        self.size_note = QLabel("")
+        self.size_note.setWordWrap(True)
+        self.size_note.setStyleSheet("color: palette(mid);")
+        macro = getattr(design, "macro", None)
+        if is_cell and macro is not None:
+            # the dialog trains a smaller network than the design's own: say so
+            self.size_note.setText(
+                f"The design is {macro.channels} channels × {macro.layers} cells; the run "
+                "uses the channels and layers below (small values train fast on a CPU).")
+        elif design is not None:
+            self.size_note.setText("Block stacks train as drawn; channels and layers apply "
+                                   "to cell networks only.")
         for label, w in (("Dataset:", self.dataset), ("Epochs:", self.epochs),
                          ("Batch size:", self.batch_size), ("Learning rate:", self.lr),
                          ("Optimizer:", self.optimizer), ("Subset (0 = all):", self.subset),
                          ("Seed:", self.seed), ("Early-stop patience:", self.patience),
                          ("Channels (cells):", self.channels), ("Layers (cells):", self.layers)):
             self.form.addRow(label, w)
+        self.form.addRow(self.size_note)
 
     def settings(self) -> dict[str, Any]:
         return {"dataset": self.dataset.currentText(), "epochs": self.epochs.value(),

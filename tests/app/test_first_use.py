@@ -95,3 +95,21 @@ def test_accuracy_and_loss_axes_show_plain_fractions(qtbot):
     qtbot.wait(300)
     loss_axis = curves.loss_plot.getAxis("left")
     assert loss_axis.autoSIPrefixScale == 1.0 and "x0.001" not in loss_axis.labelString()
+
+
+def test_train_dialog_says_it_overrides_the_cell_network_size(qtbot, studio):
+    from engine.arch.presets import get_preset
+
+    window, ui, store = studio
+    window.open_design(get_preset("darts-v2"))
+    d = ui.train_dialog()
+    qtbot.addWidget(d)
+    assert "36 channels × 20 cells" in d.size_note.text()
+    assert (d.channels.value(), d.layers.value()) == (16, 5)
+    d.accept()
+    assert d.job is not None, d.error.text()
+    assert d.job.design.macro.channels == 16 and d.job.design.macro.layers == 5
+    window.open_design(get_preset("efficientnet-b0"))
+    d2 = ui.train_dialog()
+    qtbot.addWidget(d2)
+    assert not d2.channels.isEnabled() and "cell networks only" in d2.size_note.text()
