@@ -109,8 +109,11 @@ class ScalingControl(QGroupBox):
                  if (v[0], v[1], v[2]) == (s.width_mult, s.depth_mult, s.resolution)]
         self.variant.setCurrentIndex(self.variant.findData(exact[0]) if exact else 0)
         near = nearest_efficientnet(s.width_mult, s.depth_mult, s.resolution)
-        self.result.setText(f"≈ EfficientNet-{near.upper()}" if not exact
-                            else f"= EfficientNet-{exact[0].upper()}")
+        text = (f"≈ EfficientNet-{near.upper()}" if not exact
+                else f"= EfficientNet-{exact[0].upper()}")
+        if not s.name.lower().startswith("efficientnet"):
+            text += " scaling"   # a MobileNet at 1.0/1.0/224 is not EfficientNet-B0
+        self.result.setText(text)
         self._updating = False
 
     def nearest_text(self) -> str:

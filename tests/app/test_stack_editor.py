@@ -120,6 +120,12 @@ def test_scaling_control_shows_the_nearest_variant(editor):
     assert d == get_preset("efficientnet-b0")
 
 
+def test_scaling_control_names_efficientnet_coefficients_on_other_stacks(qtbot):
+    ed = StackEditor(DocumentController(get_preset("mobilenet-v2")))
+    qtbot.addWidget(ed)
+    assert ed.scaling.nearest_text() == "= EfficientNet-B0 scaling"
+
+
 def test_scaling_control_changes_the_metrics(qtbot):
     window = MainWindow()
     window.cost.measure_latency = False
