@@ -193,6 +193,14 @@ def _summary(result: dict) -> str:
             continue
         parts.append(f"{key.replace('_', ' ')} {v:.4f}" if isinstance(v, float) else
                      f"{key.replace('_', ' ')} {v}")
+    if isinstance(result.get("trials"), int):     # a search: how many, and the best one
+        parts.append(f"{result['trials']} trials")
+        best = result.get("best") or {}
+        if isinstance(best.get("objective"), float):
+            parts.append(f"best {result.get('objective') or 'objective'} "
+                         f"{best['objective']:.4f} (trial {best.get('trial')})")
+        if isinstance(result.get("pareto"), list):
+            parts.append(f"{len(result['pareto'])} on the Pareto front")
     return "finished: " + ", ".join(parts) if parts else ""
 
 

@@ -113,3 +113,14 @@ def test_train_dialog_says_it_overrides_the_cell_network_size(qtbot, studio):
     d2 = ui.train_dialog()
     qtbot.addWidget(d2)
     assert not d2.channels.isEnabled() and "cell networks only" in d2.size_note.text()
+
+
+def test_a_finished_search_row_names_the_best_trial():
+    from app.jobs.panel import _summary
+
+    text = _summary({"experiment_id": 5, "trials": 8, "objective": "val_accuracy",
+                     "best": {"trial": 3, "objective": 0.9041}, "pareto": [{}, {}]})
+    assert text == ("finished: experiment id 5, 8 trials, best val_accuracy 0.9041 (trial 3), "
+                    "2 on the Pareto front")
+    assert _summary({"run_id": 1, "test_accuracy": 0.5}) == \
+        "finished: run id 1, test accuracy 0.5000"
