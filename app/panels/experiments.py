@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
@@ -65,6 +66,13 @@ def _human(v: Any) -> str:
     if f >= 1e3:
         return f"{f / 1e3:.1f} k"
     return f"{f:g}"
+
+
+def _figure(v: Any) -> str:
+    """A summary figure: fractions to 4 places (0.7444, not 0.7444444444444445)."""
+    if isinstance(v, float) and math.isfinite(v) and not v.is_integer():
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.2f}"
+    return html_escape(str(v))
 
 
 def row_records(store: Any) -> list[dict[str, Any]]:
@@ -361,7 +369,7 @@ class ExperimentsBrowser(QWidget):
             figures.append(("trials", rec["trials"]))
             figures.append(("best accuracy", rec.get("accuracy")))
         html = "<table cellpadding='3'>" + "".join(
-            f"<tr><td><b>{k}</b></td><td>{'' if v is None else v}</td></tr>"
+            f"<tr><td><b>{k}</b></td><td>{_figure(v)}</td></tr>"
             for k, v in figures if v not in (None, "")) + "</table>"
         self.summary.setHtml(html)
         config = {"experiment": exp.get("config"), "run": (run or {}).get("config"),

@@ -154,3 +154,14 @@ def test_open_design_emits_the_runs_design(qtbot, browser, store):
     design, info = sig.args
     assert design_hash(design) == design_hash(NB201Space().decode([1, 2, 1, 2, 1, 0]))
     assert info["run_id"] == ids["r2"]
+
+
+def test_summary_rounds_fractions_and_escapes_text(browser, store):
+    ids = store.ids
+    store.update_run(ids["r2"], best_val_accuracy=0.7444444444444445,
+                     error="RuntimeError: size <3x3> too small")
+    browser.refresh()
+    assert browser.select(ids["e2"], ids["r2"])
+    text = browser.summary.toPlainText()
+    assert "0.7444" in text and "0.74444" not in text
+    assert "size <3x3> too small" in text
