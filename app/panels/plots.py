@@ -48,7 +48,8 @@ class TrainingCurves(QWidget):
             plot.setLabel("left", name)
             plot.getAxis("left").enableAutoSIPrefix(False)   # a loss of 0.3 stays 0.3
             plot.setLabel("bottom", "epoch")
-            plot.addLegend(offset=(-10, 10))
+            # loss falls and accuracy rises: each legend goes in the corner its curves leave
+            plot.addLegend(offset=(-10, 10) if name == "loss" else (-10, -10))
             plot.setMouseEnabled(x=False, y=False)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         sym = {"symbol": "o", "symbolSize": 6}

@@ -124,3 +124,26 @@ def test_a_finished_search_row_names_the_best_trial():
                     "2 on the Pareto front")
     assert _summary({"run_id": 1, "test_accuracy": 0.5}) == \
         "finished: run id 1, test accuracy 0.5000"
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")   # offscreen: top-level size hints
+def test_training_legends_do_not_cover_the_latest_epoch(qtbot):
+    from PySide6.QtCore import QPointF
+
+    from app.panels.plots import TrainingCurves
+
+    curves = TrainingCurves(redraw_ms=20)
+    qtbot.addWidget(curves)
+    curves.resize(300, 520)
+    curves.show()
+    qtbot.waitExposed(curves)
+    accs, losses = [0.3, 0.6, 0.8, 0.9, 0.95], [2.3, 1.2, 0.7, 0.4, 0.3]
+    for epoch, (acc, loss) in enumerate(zip(accs, losses, strict=True), start=1):
+        curves.add_epoch(epoch, train_loss=loss, val_loss=loss, train_accuracy=acc,
+                         val_accuracy=acc)
+    curves.flush()
+    qtbot.wait(100)
+    for plot, last in ((curves.acc_plot, 0.95), (curves.loss_plot, 0.3)):
+        item = plot.getPlotItem()
+        point = item.vb.mapViewToScene(QPointF(5, last))
+        assert not item.legend.sceneBoundingRect().contains(point)
