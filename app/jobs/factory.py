@@ -71,6 +71,9 @@ def search_config(settings: dict[str, Any]) -> Any:
         raise ValueError("the budget must be at least 1 trial")
     space = dict(SMALL_DARTS_SPACE) if s["space"] == "darts" else {"space": s["space"]}
     if s["evaluator"] == "tabular":
+        if not str(s["benchmark"] or "").strip():
+            raise ValueError("choose a benchmark table: a CSV with a cellstr column "
+                             "(Browse…), or evaluate by training")
         path = Path(str(s["benchmark"])).expanduser()
         if not path.is_file():
             raise ValueError(f"benchmark table not found: {path}")

@@ -147,3 +147,12 @@ def test_training_legends_do_not_cover_the_latest_epoch(qtbot):
         item = plot.getPlotItem()
         point = item.vb.mapViewToScene(QPointF(5, last))
         assert not item.legend.sceneBoundingRect().contains(point)
+
+
+def test_tabular_search_without_a_table_asks_for_one(qtbot, studio):
+    window, ui, store = studio
+    d = ui.search_dialog()
+    qtbot.addWidget(d)
+    d.evaluator.setCurrentText("tabular")
+    d.accept()
+    assert d.job is None and "choose a benchmark table" in d.error.text()
