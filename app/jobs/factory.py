@@ -69,6 +69,9 @@ def search_config(settings: dict[str, Any]) -> Any:
         raise ValueError(f"unknown search space {s['space']!r}; choose one of {', '.join(SPACES)}")
     if int(s["budget"]) < 1:
         raise ValueError("the budget must be at least 1 trial")
+    if s["strategy"] == "darts" and s["space"] != "darts":
+        raise ValueError("the DARTS one-shot strategy searches the darts cell space: choose "
+                         f"that space, or another strategy for {s['space']}")
     space = dict(SMALL_DARTS_SPACE) if s["space"] == "darts" else {"space": s["space"]}
     if s["evaluator"] == "tabular":
         if not str(s["benchmark"] or "").strip():

@@ -156,3 +156,18 @@ def test_tabular_search_without_a_table_asks_for_one(qtbot, studio):
     d.evaluator.setCurrentText("tabular")
     d.accept()
     assert d.job is None and "choose a benchmark table" in d.error.text()
+
+
+@pytest.mark.parametrize("space", ["nas-bench-201", "mbconv"])
+def test_darts_strategy_on_another_space_is_refused_in_the_dialog(qtbot, studio, space):
+    """The job used to start and fail: 'darts one-shot search needs the darts cell space'."""
+    window, ui, store = studio
+    d = ui.search_dialog()
+    qtbot.addWidget(d)
+    d.space.setCurrentText(space)
+    d.strategy.setCurrentText("darts")
+    d.accept()
+    assert d.job is None and "darts cell space" in d.error.text()
+    d.space.setCurrentText("darts")
+    d.accept()
+    assert d.job is not None, d.error.text()
