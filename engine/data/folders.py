@@ -6,6 +6,7 @@ Either ``PATH/<class>/*.png`` (split 70/15/15, stratified, seeded) or
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from engine.data.base import (
 
 MAX_BYTES = 2 * 1024**3  # uint8 pixels held in memory at most
 DEFAULT_SIZE = 32
+MIN_PER_CLASS = 7  # the smallest class count a stratified 70/15/15 split accepts
 
 
 def _samples(folder: Path) -> tuple[list[str], list[tuple[str, int]]]:
@@ -39,7 +41,26 @@ def _samples(folder: Path) -> tuple[list[str], list[tuple[str, int]]]:
     if not samples:
         raise DatasetError(f"{folder}: class folders hold no images "
                            f"(expected files ending in {', '.join(IMG_EXTENSIONS[:4])}...)")
+    counts = Counter(label for _path, label in samples)
+    empty = [c for c in classes if counts[index[c]] == 0]
+    if empty:
+        raise DatasetError(f"{folder / empty[0]}: class folder holds no images "
+                           f"(every class subfolder needs images)")
+    if len(classes) < 2:
+        raise DatasetError(f"{folder}: only one class subfolder ({classes[0]!r}); a classifier "
+                           "needs at least two, one folder per class")
     return classes, samples
+
+
+def _check_splittable(folder: Path, classes: list[str], samples: list[tuple[str, int]],
+                      minimum: int) -> None:
+    """Every class needs ``minimum`` images to be split into train/val/test."""
+    counts = Counter(label for _path, label in samples)
+    small = min(range(len(classes)), key=lambda i: counts[i])
+    if counts[small] < minimum:
+        raise DatasetError(f"{folder / classes[small]}: {counts[small]} image(s); each class "
+                           f"needs at least {minimum} to be split into train, validation and "
+                           "test sets")
 
 
 def _load_images(samples: list[tuple[str, int]], size: int,
@@ -48,7 +69,7 @@ def _load_images(samples: list[tuple[str, int]], size: int,
 
     if len(samples) * channels * size * size > MAX_BYTES:
         raise DatasetError(f"{len(samples)} images at {size}x{size} do not fit in memory; "
-                           "pass a smaller --image-size")
+                           "pass a smaller size (--input CxHxW)")
     mode = "L" if channels == 1 else "RGB"
     x = np.empty((len(samples), size, size, channels), dtype=np.uint8)
     for i, (path, _label) in enumerate(samples):
@@ -95,6 +116,8 @@ def load_image_folder(path: str | Path, *, seed: int = 0,
     presplit = {s: root / s for s in ("train", "val", "test") if (root / s).is_dir()}
     if "train" in presplit and len(presplit) > 1:
         classes, train_samples = _samples(presplit["train"])
+        if "val" not in presplit or "test" not in presplit:  # val/test held out of train
+            _check_splittable(presplit["train"], classes, train_samples, 2)
         parts = {"train": train_samples}
         for s in ("val", "test"):
             if s in presplit:
@@ -105,6 +128,7 @@ def load_image_folder(path: str | Path, *, seed: int = 0,
                 parts[s] = samples
     else:
         classes, samples = _samples(root)
+        _check_splittable(root, classes, samples, MIN_PER_CLASS)
         parts = {"all": samples}
     first = next(iter(parts.values()))[0][0]
     channels, probe_size = _probe(first)
@@ -112,15 +136,23 @@ def load_image_folder(path: str | Path, *, seed: int = 0,
     tensors = {k: _load_images(v, size, channels) for k, v in parts.items()}
     if "all" in tensors:
         x, y = tensors.pop("all")
-        tr, va, te = stratified_split(y, seed)
+        try:
+            tr, va, te = stratified_split(y, seed)
+        except ValueError as exc:  # class sizes the stratified split cannot serve
+            raise DatasetError(f"{root}: cannot split into train, validation and test sets "
+                               f"({exc})") from exc
         tensors = {"train": (x[tr], y[tr]), "val": (x[va], y[va]), "test": (x[te], y[te])}
     else:
         x, y = tensors["train"]
         if "val" not in tensors or "test" not in tensors:
             from sklearn.model_selection import train_test_split
 
-            tr, held = train_test_split(np.arange(len(y)), test_size=0.15, random_state=seed,
-                                        stratify=y.numpy())
+            try:
+                tr, held = train_test_split(np.arange(len(y)), test_size=0.15,
+                                            random_state=seed, stratify=y.numpy())
+            except ValueError as exc:
+                raise DatasetError(f"{presplit['train']}: too few images to hold out a "
+                                   f"validation set ({exc})") from exc
             tensors["train"] = (x[tr], y[tr])
             tensors.setdefault("val", (x[held], y[held]))
             tensors.setdefault("test", (x[held], y[held]))

@@ -188,3 +188,35 @@ def test_adapt_design_sets_input_and_classes(digits):
     assert cell.macro.input_shape == (3, 32, 32), "the original is untouched"
     stack = adapt_design(BlockStack(in_channels=3, resolution=224, classes=1000), digits)
     assert (stack.in_channels, stack.resolution, stack.classes) == (1, 8, 10)
+
+
+def _write_class_images(folder, counts):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, n in counts.items():
+        (folder / name).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)).save(
+                folder / name / f"{i}.png")
+
+
+def test_image_folders_a_classifier_cannot_use_are_refused(tmp_path):
+    # one class: training would report a meaningless 100%
+    _write_class_images(tmp_path / "one", {"cat": 8})
+    with pytest.raises(DatasetError, match=r"one: only one class subfolder \('cat'\)"):
+        load_dataset(str(tmp_path / "one"))
+    # a class folder without images: an output the model can never learn
+    _write_class_images(tmp_path / "half", {"a": 8, "b": 0})
+    with pytest.raises(DatasetError, match=r"half/b: class folder holds no images"):
+        load_dataset(str(tmp_path / "half"))
+    # too few images to split per class: a DatasetError, not scikit-learn's ValueError
+    _write_class_images(tmp_path / "tiny", {"a": 2, "b": 9})
+    with pytest.raises(DatasetError, match=r"tiny/a: 2 image\(s\); each class needs at least"):
+        load_dataset(str(tmp_path / "tiny"))
+    _write_class_images(tmp_path / "pre" / "train", {"a": 1, "b": 3})
+    _write_class_images(tmp_path / "pre" / "val", {"a": 1, "b": 1})
+    with pytest.raises(DatasetError, match=r"pre/train/a: 1 image\(s\)"):
+        load_dataset(str(tmp_path / "pre"))
+    _write_class_images(tmp_path / "ok", {"a": 7, "b": 7})
+    assert sum(load_dataset(str(tmp_path / "ok")).sizes().values()) == 14
