@@ -55,6 +55,14 @@ class TrainConfig:
             problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
         if self.patience is not None and self.patience < 1:
             problems.append(f"patience must be >= 1 (got {self.patience})")
+        if self.subset is not None and self.subset < 1:
+            problems.append(f"subset must be >= 1 image (got {self.subset})")
+        if self.time_budget_s is not None and not self.time_budget_s > 0:
+            problems.append(f"time_budget_s must be > 0 seconds (got {self.time_budget_s})")
+        for name in ("weight_decay", "warmup_epochs", "cutout"):
+            value = getattr(self, name)
+            if not value >= 0:  # also refuses NaN
+                problems.append(f"{name} must be >= 0 (got {value})")
         if problems:
             raise ValueError("; ".join(problems))
 

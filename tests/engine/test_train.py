@@ -65,6 +65,13 @@ def test_lr_schedules():
 def test_config_rejects_nonsense_and_round_trips():
     with pytest.raises(ValueError, match="epochs must be >= 1.*optimizer must be sgd or adamw"):
         TrainConfig(epochs=0, optimizer="rmsprop")
+    for bad, message in (({"subset": 0}, "subset must be >= 1"),
+                         ({"time_budget_s": 0.0}, "time_budget_s must be > 0"),
+                         ({"weight_decay": -1.0}, "weight_decay must be >= 0"),
+                         ({"warmup_epochs": float("nan")}, "warmup_epochs must be >= 0"),
+                         ({"cutout": -3}, "cutout must be >= 0")):
+        with pytest.raises(ValueError, match=message):  # were silently accepted
+            TrainConfig(**bad)
     cfg = TrainConfig(epochs=3, optimizer="adamw", patience=2)
     assert TrainConfig.from_dict({**cfg.to_dict(), "from_the_future": 1}) == cfg
 
