@@ -110,6 +110,10 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
             evaluator = TrainEvaluator(args.dataset, epochs=args.epochs_per_trial,
                                        subset=args.subset, batch_size=args.batch_size,
                                        lr=args.lr)
+            try:  # the same settings every trial trains with: refuse them once, here
+                evaluator.config(seed, None)
+            except ValueError as exc:
+                raise CliError(f"trial training: {exc}") from None
     except EvaluatorError as exc:
         raise CliError(str(exc)) from None
     try:
@@ -175,6 +179,24 @@ def _run_one(job: Any, printer: Printer) -> dict[str, Any]:
     return result
 
 
+def _check_found(result: dict[str, Any], args: argparse.Namespace) -> None:
+    """A search without a single finished trial is an error, not a result."""
+    from engine.cli import EXIT_FAILED, CliError
+
+    if result.get("best") is not None:
+        return
+    counts = result.get("counts", {})
+    where = f"search experiment {result['experiment_id']}: no trial finished"
+    rejected = counts.get("rejected", 0)
+    if rejected and rejected == result["trials"]:
+        limits = ", ".join(f"--{flag.replace('_', '-')} {getattr(args, flag):g}"
+                           for flag in ("max_params", "max_macs", "max_latency_ms")
+                           if getattr(args, flag, None) is not None) or "the constraints"
+        raise CliError(f"{where}; all {rejected} candidates broke {limits}; loosen the limit")
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    raise CliError(f"{where} ({detail or 'no trials'})", EXIT_FAILED)
+
+
 def _print_result(result: dict[str, Any], out: Any) -> None:
     best = result.get("best")
     print(f"experiment {result['experiment_id']}: {result['trials']} trials "
@@ -232,6 +254,8 @@ def run(args: argparse.Namespace) -> int:
                 results.append(_run_one(job, printer))
     finally:
         store.close()
+    if all(r.get("best") is None for r in results):
+        _check_found(results[0], args)
     if args.seeds and args.resume is None:
         reports = [r["best"]["report"] for r in results if r["best"]]
         objectives = [r["best"]["objective"] for r in results if r["best"]]

@@ -87,6 +87,12 @@ def test_text_output_and_space_file(table, tmp_path, capsys):
     (["--benchmark", "{table}", "--objective", "val_accuracy", "--objectives", "params"],
      "first objective must be accuracy"),
     (["--resume", "42"], "unknown experiment id 42"),
+    # a limit no design meets: an error, not exit 0 with "no trial finished"
+    (["--benchmark", "{table}", "--objective", "val_accuracy", "--budget", "3",
+      "--max-params", "0.01"], "no trial finished; all 1001 candidates broke --max-params 0.01"),
+    # trial settings every trial would fail on are refused before the first trial
+    (["--dataset", "digits", "--space", "nas-bench-201", "--subset", "0"],
+     "trial training: subset must be >= 1"),
 ])
 def test_bad_input_exits_2(table, tmp_path, capsys, args, message):
     args = [a.replace("{table}", table) for a in args]
