@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.export import ExportError, export_run, load_run_model
+    from engine.export import ExportError, check_output, export_run, load_run_model
     from engine.store import StoreError, open_store
     from engine.train import CheckpointError
 
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         try:  # the run, its checkpoint and weights: bad input, exit 2
             loaded = load_run_model(store, args.run_id)
+            check_output(args.output, args.format)
         except (StoreError, CheckpointError, ExportError) as exc:
             raise CliError(str(exc)) from exc
         try:  # the export itself (unsupported op...): the job failed, exit 1

@@ -54,13 +54,36 @@ def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module, dict[str, A
     return design, model.eval(), run
 
 
+def check_output(path: str | Path, fmt: str) -> Path:
+    """Make sure ``fmt`` can be written at ``path`` (creating missing folders), or raise
+    ``ExportError`` naming the path: a bundle folder is a folder, every other output a file.
+    """
+    import tempfile
+
+    path = Path(path).expanduser()
+    folder_out = fmt == "bundle" and path.suffix.lower() != ".zip"
+    if folder_out and path.exists() and not path.is_dir():
+        raise ExportError(f"{path}: is a file; a bundle is written as a folder (or give a "
+                          ".zip path)")
+    if not folder_out and path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file path for the {fmt} export")
+    where = path if folder_out else path.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write there ({exc.strerror or exc})") from exc
+    return path
+
+
 def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
                  metadata: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
     """Export ``model`` in ``fmt`` to ``path``; returns details incl. sha256 and bytes."""
     from engine.build import input_shape_of
 
     shape = input_shape_of(design)
-    path = Path(path)
+    path = check_output(path, fmt)
     if fmt == "onnx":
         from engine.export.onnx_export import export_onnx
 

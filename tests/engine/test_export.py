@@ -114,7 +114,7 @@ def test_unsupported_op_is_named(tmp_path):
     assert info.value.op == "aten::cummax"
 
 
-def test_export_run_records_artifacts(tmp_path):
+def test_export_run_records_artifacts(tmp_path, capsys):
     from engine.cli import main
     from engine.data import load_dataset
     from engine.store import Store
@@ -145,6 +145,17 @@ def test_export_run_records_artifacts(tmp_path):
     assert out.is_file()
     assert main(["export", "77", "--format", "onnx", "-o", str(out),
                  "--db", str(tmp_path / "runs.db")]) == 2
+    # output paths that cannot be written: exit 2 naming the path (were tracebacks)
+    (tmp_path / "afile").write_text("x")
+    for fmt, target, message in (
+            ("onnx", tmp_path / "afile" / "m.onnx", "cannot write there"),
+            ("bundle", tmp_path / "afile" / "b", "cannot write there"),
+            ("bundle", tmp_path / "out" / "m.onnx", "is a file; a bundle is written as a folder"),
+            ("torchscript", tmp_path / "out", "is a folder; give a file path")):
+        assert main(["export", str(run_id), "--format", fmt, "-o", str(target),
+                     "--db", str(tmp_path / "runs.db")]) == 2
+        err = capsys.readouterr().err
+        assert f"{target}: {message}" in err and "Traceback" not in err
 
 
 def test_bundle_of_a_pruned_stack_reloads_identically(tmp_path):
