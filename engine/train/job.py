@@ -234,8 +234,10 @@ def resume_job(store: Any, run_id: int) -> TrainJob:
         store.mark_interrupted()
         run = store.get_run(run_id)
     if run["status"] == "finished":
-        raise ResumeError(f"run {run_id} already finished "
-                          f"(test accuracy {run.get('test_accuracy')})")
+        acc = run.get("test_accuracy")
+        acc_text = "" if acc is None else f", test accuracy {100 * acc:.2f}%"
+        raise ResumeError(f"run {run_id} already finished ({run.get('epochs_done')} "
+                          f"epochs{acc_text}); there is nothing to resume")
     if run["status"] == "running":
         raise ResumeError(f"run {run_id} is still running in process {run.get('pid')} "
                           f"on {run.get('host')}; cancel it first")
