@@ -56,10 +56,12 @@ class Source:
     input_shape: tuple[int, int, int]
 
 
-def _run_dir(run_id: int) -> Path:
+def _run_dir(run_id: int, store: Any) -> Path:
+    """The run's folder, scoped by database like training checkpoints (ids repeat across
+    databases, so two stores' compressed run 12 must not share a folder)."""
     from engine.train.checkpoint import run_checkpoint_dir
 
-    return run_checkpoint_dir(run_id)
+    return run_checkpoint_dir(run_id, getattr(store, "path", None))
 
 
 def _trained_weights(path: str | Path) -> dict[str, torch.Tensor]:
@@ -284,7 +286,7 @@ class CompressJob(Job):
             fmt, design_hash = "pruned-derivative", src.run["design_hash"]
             if derived is not None:
                 fmt, design_hash = "design", self.store.add_design(derived)
-            out_dir = _run_dir(run_id)
+            out_dir = _run_dir(run_id, self.store)
             weights = out_dir / "pruned.safetensors"
             save_pruned(model, weights, {"parent_run": self.run_id, "recipe": recipe})
             onnx_path = out_dir / "model.onnx"
@@ -340,7 +342,7 @@ class CompressJob(Job):
         recipe = quantize_recipe(opts, details)
         run_id = self._new_run(parent_id, design_hash, recipe, src.splits)
         try:
-            out = _run_dir(run_id) / "model.int8.onnx"
+            out = _run_dir(run_id, self.store) / "model.int8.onnx"
             if opts.quantize == "qat":
                 model = self._qat(model, src, run_id, emit, token)
             raw = export_fp32(model, src.input_shape, tmp / "raw.onnx", compact=False)

@@ -106,7 +106,14 @@ def test_int8_quantization_of_trained_parent(trained):
     assert parent["size_bytes"] >= 3.5 * result["size_bytes"], (parent, result)
     assert result["test_accuracy"] >= parent["test_accuracy"] - 0.01
     assert result["latency_ms"] > 0 and parent["latency_ms"] > 0
-    assert store.get_run(result["run_id"])["checkpoint"].endswith(".onnx")
+    checkpoint = store.get_run(result["run_id"])["checkpoint"]
+    assert checkpoint.endswith(".onnx")
+    # in this database's own checkpoint folder: run ids repeat across databases
+    from pathlib import Path
+
+    from engine.train.checkpoint import run_checkpoint_dir
+
+    assert Path(checkpoint).parent == run_checkpoint_dir(result["run_id"], store.path)
 
 
 def test_quantization_aware_training(trained):
