@@ -114,6 +114,12 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
                 evaluator.config(seed, None)
             except ValueError as exc:
                 raise CliError(f"trial training: {exc}") from None
+            from engine.data import DatasetError
+
+            try:  # a dataset every trial would fail on: exit 2 before the experiment exists
+                evaluator.splits()
+            except DatasetError as exc:
+                raise CliError(f"--dataset: {exc}") from None
     except EvaluatorError as exc:
         raise CliError(str(exc)) from None
     try:

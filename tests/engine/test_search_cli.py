@@ -93,9 +93,16 @@ def test_text_output_and_space_file(table, tmp_path, capsys):
     # trial settings every trial would fail on are refused before the first trial
     (["--dataset", "digits", "--space", "nas-bench-201", "--subset", "0"],
      "trial training: subset must be >= 1"),
+    (["--dataset", "/no/such/folder", "--space", "nas-bench-201"],
+     "--dataset: dataset '/no/such/folder' is neither a known name"),
 ])
 def test_bad_input_exits_2(table, tmp_path, capsys, args, message):
     args = [a.replace("{table}", table) for a in args]
     rc, out = search(capsys, tmp_path / "s.db", *args)
     assert rc == 2
     assert message in out.err
+    if "--resume" not in args:  # refused before an experiment was recorded
+        from engine.store import Store
+
+        with Store(tmp_path / "s.db") as store:
+            assert store.experiments() == [] or "candidates broke" in out.err
