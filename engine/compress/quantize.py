@@ -9,9 +9,11 @@ calibration on a few batches).  Dynamic int8 quantizes the weights of MatMul/Gem
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,25 @@ def _preprocess(src: Path, dst: Path) -> Path:
     return dst
 
 
+class _AxisWarningFilter(logging.Filter):
+    """Drops onnxruntime's "Axis 1 is out-of-range for weight ... with rank 1": per-channel
+    quantization of a 1-d tensor (an unfused BatchNorm's scale) falls back to per-tensor,
+    which is what we want; the message reached the user's terminal through the root logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is out-of-range for weight" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_axis_warnings() -> Iterator[None]:
+    root, quiet = logging.getLogger(), _AxisWarningFilter()
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+
+
 def quantize_static_int8(fp32_path: str | Path, out_path: str | Path,
                          calibration: Sequence[np.ndarray], *, per_channel: bool = True,
                          quant_format: str = "qdq") -> Path:
@@ -147,9 +168,10 @@ def quantize_static_int8(fp32_path: str | Path, out_path: str | Path,
     if quant_format not in QUANT_FORMATS:
         raise ValueError(f"quant_format must be one of {', '.join(QUANT_FORMATS)}")
     fmt = QuantFormat.QDQ if quant_format == "qdq" else QuantFormat.QOperator
-    quantize_static(str(prep), str(out_path), reader, quant_format=fmt,
-                    per_channel=per_channel, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+    with _quiet_axis_warnings():
+        quantize_static(str(prep), str(out_path), reader, quant_format=fmt,
+                        per_channel=per_channel, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
     if prep != fp32_path:
         prep.unlink(missing_ok=True)
     compact_onnx(out_path)

@@ -107,3 +107,28 @@ def test_fake_quant_weights_land_on_int8_grid():
             scale = w.abs().amax(1, keepdim=True) / 127
             q = w / scale.clamp_min(1e-12)
             assert torch.allclose(q, q.round(), atol=1e-3)
+
+
+class _ConcatBN(nn.Module):
+    """A BatchNorm after a concat (as in DARTS' factorized reduce): it cannot fuse into a
+    conv, so its 1-d scale reaches per-channel quantization."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(1, 4, 1, bias=False), nn.Conv2d(1, 4, 1, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn(torch.cat([self.a(x), self.b(x)], dim=1))
+        return self.fc(y.mean(dim=(2, 3)))
+
+
+def test_static_int8_does_not_leak_axis_warnings(tmp_path, caplog):
+    torch.manual_seed(0)
+    raw = export_fp32(_ConcatBN().eval(), SHAPE, tmp_path / "bn.onnx", compact=False)
+    calib = [np.random.default_rng(0).standard_normal((4, *SHAPE)).astype(np.float32)]
+    with caplog.at_level("WARNING"):
+        quantize_static_int8(raw, tmp_path / "bn-int8.onnx", calib)
+    assert not [r for r in caplog.records if "out-of-range" in r.getMessage()]
+    assert (tmp_path / "bn-int8.onnx").is_file()
