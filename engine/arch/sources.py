@@ -39,30 +39,31 @@ def _is_file(s: str) -> bool:
         return False
 
 
-def _load(text: str) -> Design:
+def _load(text: str) -> tuple[Design, str | None]:
+    """The design ``text`` names, and the file name when it came from a file."""
     from engine.arch import presets
 
     s = text.strip()
     if not s:
         raise DesignError("is empty", "source")
     if s.lower() in presets.PRESETS:
-        return presets.get_preset(s)
+        return presets.get_preset(s), None
     if _GENOTYPE.match(s):
         from engine.arch.genotype import parse_genotype
 
-        return parse_genotype(s)
+        return parse_genotype(s), None
     if s.startswith("|"):
         from engine.arch.nb201 import parse_nb201
 
-        return parse_nb201(s)
+        return parse_nb201(s), None
     if _BLOCKS.match(s):
         from engine.arch.timm_blocks import parse_block_strings
 
-        return BlockStack(name="block-strings", stages=parse_block_strings(s))
+        return BlockStack(name="block-strings", stages=parse_block_strings(s)), None
     if "\n" not in s and _is_file(s):
         from engine.arch.serialize import load_design
 
-        return load_design(Path(s).expanduser(), validate=False)
+        return load_design(Path(s).expanduser(), validate=False), Path(s).name
     if s.lower().endswith(".json"):
         raise DesignError(Problem(f"file {s}", "not found"))
     shown = s if len(s) <= 60 else s[:57] + "..."
@@ -108,8 +109,15 @@ def resolve_source(text: str, *, input_shape: Any = None, classes: int | None = 
     """The validated design ``text`` names, with the macro overrides applied."""
     if not isinstance(text, str):
         raise DesignError(f"expected text, got {type(text).__name__}", "source")
-    design = _load(text)
+    design, file_name = _load(text)
     apply_overrides(design, input_shape=input_shape, classes=classes, layers=layers,
                     channels=channels, auxiliary=auxiliary)
-    check(design)
+    try:
+        check(design)
+    except DesignError as exc:
+        if file_name is None:
+            raise
+        # a design file's problems name the file, as its JSON errors do
+        raise DesignError([Problem(f"file {file_name}, {p.location}", p.message, p.severity)
+                           for p in exc.problems]) from None
     return design

@@ -28,6 +28,15 @@ def test_design_file(tmp_path):
     path = tmp_path / "mine.json"
     save_design(get_preset("pnas"), path)
     assert resolve_source(str(path)) == get_preset("pnas")
+    # a file's validator problems name the file (they did not; JSON errors did)
+    data = design_to_dict(get_preset("pnas"))
+    data["normal"]["nodes"][0]["inputs"][0]["op"] = "sep_conv_9x9"
+    (tmp_path / "broken.design").write_text(json.dumps(data))
+    with pytest.raises(DesignError, match=r"^file broken\.design, normal cell, node 2: "
+                                          r"unknown op 'sep_conv_9x9'"):
+        resolve_source(str(tmp_path / "broken.design"))
+    with pytest.raises(DesignError, match=r"^input shape: "):  # a bad option is not the file's
+        resolve_source(str(path), input_shape="3x7")
     assert resolve_source(f"  {path}\n", classes=7).macro.classes == 7
 
 
