@@ -99,14 +99,14 @@ def format_block_string(stage: Stage, *, default_act: str = "silu") -> str:
 
 
 def _split(text: str) -> list[tuple[str, str]]:
-    """(location, string) for each entry of a pasted list: lines, commas, quotes, brackets."""
+    """(location, string) for each entry of a pasted list: lines, commas or spaces (as typed
+    on a command line), quotes, brackets."""
     out = []
     for n, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0]
-        for k, piece in enumerate(line.split(","), start=1):
-            s = piece.strip().strip("[]()").strip().strip("'\"").strip()
-            if s:
-                out.append((f"line {n}, item {k}", s))
+        pieces = [p.strip("[]()").strip("'\"") for p in re.split(r"[,\s]+", line)]
+        for k, s in enumerate((p for p in pieces if p), start=1):
+            out.append((f"line {n}, item {k}", s))
     return out
 
 

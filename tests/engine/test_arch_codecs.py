@@ -258,6 +258,12 @@ def test_block_strings_list_errors_name_the_line():
     assert str(info.value).startswith("block strings, line 2, item 2 'ir_r2_k9_sX_c40': part 4")
     with pytest.raises(DesignError, match="no block strings"):
         parse_block_strings(" \n# nothing\n")
+    # as typed on a command line: spaces separate the strings too
+    spaced = parse_block_strings("ds_r1_k3_s1_e1_c16 ir_r2_k3_s2_e6_c24  ['ir_r1_k5_s2_e6_c40']")
+    assert [(s.block, s.repeats, s.channels) for s in spaced] == [
+        ("ds", 1, 16), ("ir", 2, 24), ("ir", 1, 40)]
+    with pytest.raises(DesignError, match=r"^block strings, line 1, item 2 'ir_r1_k3_sX_c8'"):
+        parse_block_strings("ds_r1_k3_s1_e1_c16 ir_r1_k3_sX_c8")
 
 
 # -- compound scaling --------------------------------------------------------------------
