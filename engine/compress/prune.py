@@ -319,7 +319,11 @@ def prune_structured(model: nn.Module, example: torch.Tensor, ratio: float, *,
         got = [o.shape[1:] for o in _outputs(model, example)]
     if got != expected:
         raise CompressError(f"pruning changed the output shapes from {expected} to {got}")
+    params1 = count_params(model)
+    if params1 == params0:  # Torch-Pruning skips groups it would empty: at high ratios, all
+        raise CompressError(f"--prune {ratio:g} removed no channels (too small to take a "
+                            "whole channel, or so large that every layer would be emptied, "
+                            "which is never done); try a ratio such as 0.5")
     return PruneReport(kind="structured", ratio=ratio, criterion=criterion, steps=steps,
                        macs_before=macs0, macs_after=count_macs(model, input_shape),
-                       params_before=params0, params_after=count_params(model),
-                       ignored=heads)
+                       params_before=params0, params_after=params1, ignored=heads)

@@ -177,3 +177,12 @@ def test_bad_ratio_and_criterion_are_refused():
         prune_structured(model, x, 0.5, criterion="random")
     with pytest.raises(CompressError, match="calibration"):
         prune_structured(model, x, 0.5, criterion="taylor")
+
+
+def test_a_ratio_that_removes_nothing_is_refused():
+    # 0.99 would empty every layer, so Torch-Pruning skipped them all and the "pruned" run
+    # was the parent again, reported as a success
+    torch.manual_seed(0)
+    model = build_model(cell_design()).eval()
+    with pytest.raises(CompressError, match=r"--prune 0\.99 removed no channels"):
+        prune_structured(model, _batch()[0], 0.99)
