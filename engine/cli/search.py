@@ -81,6 +81,11 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
     from engine.search.evaluators import EvaluatorError, TabularBenchmark, TrainEvaluator
     from engine.search.job import SearchConfig
 
+    for flag in ("budget", "workers", "population", "sample", "epochs_per_trial", "batch_size",
+                 "channels", "layers", "search_epochs", "subset"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:  # 0 was silently read as "use the default"
+            raise CliError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
     space_name = args.space or ("nas-bench-201" if args.benchmark else "darts")
     options: dict[str, Any] = {}
     if space_name in BUILTIN_SPACES and space_name != "mbconv":
@@ -92,8 +97,6 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
         space = get_space(space_name, **options)
     except (SpaceError, TypeError) as exc:
         raise CliError(f"--space: {exc}") from None
-    if args.budget < 1:
-        raise CliError("--budget must be at least 1")
     try:
         if args.benchmark:
             if space.name != "nas-bench-201":
