@@ -136,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.store import open_store
     from engine.train import TrainConfig, TrainJob
 
+    for flag, value in (("--classes", args.classes), ("--layers", args.layers),
+                        ("--channels", args.channels)):
+        if value is not None and value < 1:  # before the design file gets the blame
+            raise CliError(f"{flag} must be a positive whole number, got {value}")
     try:
         shape = None if args.input is None else parse_input_shape(args.input)
         design = resolve_source(args.source, layers=args.layers, channels=args.channels,

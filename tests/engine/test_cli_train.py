@@ -57,6 +57,8 @@ def test_bad_inputs_exit_2_and_leave_the_database_intact(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "run 1 already finished (1 epochs, test accuracy " in err  # a percentage,
     assert "%); there is nothing to resume" in err                   # not a raw float
+    assert train(db, "--layers", "0") == 2
+    assert "--layers must be a positive whole number, got 0" in capsys.readouterr().err
     assert train(db, "--input", "3x8x8") == 2
     assert "1 channel(s), not 3" in capsys.readouterr().err
     assert train(db, "--epochs", "0") == 2
