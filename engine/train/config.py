@@ -59,6 +59,9 @@ class TrainConfig:
             problems.append(f"subset must be >= 1 image (got {self.subset})")
         if self.time_budget_s is not None and not self.time_budget_s > 0:
             problems.append(f"time_budget_s must be > 0 seconds (got {self.time_budget_s})")
+        if self.warmup_epochs >= self.epochs >= 1:
+            problems.append(f"warmup_epochs ({self.warmup_epochs:g}) must be less than epochs "
+                            f"({self.epochs}): the learning rate would never reach its peak")
         for name in ("weight_decay", "warmup_epochs", "cutout"):
             value = getattr(self, name)
             if not value >= 0:  # also refuses NaN

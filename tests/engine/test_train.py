@@ -69,7 +69,9 @@ def test_config_rejects_nonsense_and_round_trips():
                          ({"time_budget_s": 0.0}, "time_budget_s must be > 0"),
                          ({"weight_decay": -1.0}, "weight_decay must be >= 0"),
                          ({"warmup_epochs": float("nan")}, "warmup_epochs must be >= 0"),
-                         ({"cutout": -3}, "cutout must be >= 0")):
+                         ({"cutout": -3}, "cutout must be >= 0"),
+                         ({"epochs": 1, "warmup_epochs": 5.0}, r"warmup_epochs \(5\) must be "
+                                                                r"less than epochs \(1\)")):
         with pytest.raises(ValueError, match=message):  # were silently accepted
             TrainConfig(**bad)
     cfg = TrainConfig(epochs=3, optimizer="adamw", patience=2)
