@@ -253,8 +253,13 @@ def resume_job(store: Any, run_id: int) -> TrainJob:
     checkpoint = Path(run["checkpoint"])
     load_checkpoint(checkpoint)  # fail early, naming the file, before touching the run
     design = store.get_design(run["design_hash"])
+    try:  # settings stored by an older version may fail today's checks
+        train_config = TrainConfig.from_dict(config.get("train", {}))
+    except ValueError as exc:
+        raise ResumeError(f"run {run_id}: its stored training settings are invalid: "
+                          f"{exc}") from exc
     splits = load_spec(config["dataset"])
-    job = TrainJob(design, splits, TrainConfig.from_dict(config.get("train", {})), store,
+    job = TrainJob(design, splits, train_config, store,
                    run_id=run_id, experiment_id=run.get("experiment_id"), resume=True,
                    checkpoint_path=checkpoint)
     if run.get("experiment_id") is not None:

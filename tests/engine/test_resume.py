@@ -146,3 +146,27 @@ def test_resume_refuses_unknown_runs_and_corrupt_checkpoints(tmp_path):
     run = store.get_run(job.run_id)
     assert run["status"] == "cancelled" and len(store.epochs(job.run_id)) == 1
     store.close()
+
+
+def test_stored_settings_that_fail_todays_checks_are_a_resume_error(tmp_path):
+    """A run stored by a laxer version (here subset 0) resumes with a ResumeError, not a
+    ValueError traceback."""
+    import json
+
+    db = tmp_path / "runs.db"
+    store = Store(db)
+    result = train_design(design(), load_dataset("digits", seed=0),
+                          TrainConfig(**{**CONFIG, "epochs": 1}), store)
+    store.close()
+    run_id = result["run_id"]
+    with sqlite3.connect(db) as con:
+        config = json.loads(con.execute("SELECT config FROM runs WHERE id=?",
+                                        (run_id,)).fetchone()[0])
+        config["train"]["subset"] = 0
+        con.execute("UPDATE runs SET config=?, status='interrupted' WHERE id=?",
+                    (json.dumps(config), run_id))
+    store = Store(db)
+    with pytest.raises(ResumeError, match=rf"run {run_id}: its stored training settings are "
+                                          r"invalid: subset must be >= 1"):
+        resume_run(store, run_id)
+    store.close()
