@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.interactions import (
     DEFAULT_OP,
     DropOpInteraction,
     MoveSelectionInteraction,
     NewEdgeInteraction,
+    PaletteDropTarget,
 )
 from app.canvas.items import LOD_TINY, EdgeItem, NodeItem, OutputItem, OverviewItem, PortItem
 from app.canvas.layout import output_position, positions_for
@@ -23,7 +24,7 @@ MAX_OUTPUT_CURVES = 40
 LABEL_SPOTS = (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75, 0.5)
 
 
-class CellScene(QGraphicsScene):
+class CellScene(PaletteDropTarget, QGraphicsScene):
     """Nodes and edges of ``doc.design.cell(which)``; rebuilt from the model on change."""
 
     selection_keys_changed = Signal(object)  # list of ("node"|"edge", id)
@@ -288,14 +289,3 @@ class CellScene(QGraphicsScene):
             gesture, self._move_gesture = self._move_gesture, None
             gesture.finish()
 
-    def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
-        event.setAccepted(self._drop.accepts(event.mimeData()))
-
-    def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
-        event.setAccepted(self._drop.accepts(event.mimeData()))
-
-    def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
-        if self.handle_drop(event.mimeData(), event.scenePos()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()

@@ -120,3 +120,20 @@ class DropOpInteraction:
             return doc.add_input_edge(which, node.node, op)
         doc.add_node(which, op, (pos.x(), pos.y()))
         return True
+
+
+class PaletteDropTarget:
+    """Scene mixin: palette drags are accepted where ``self._drop.accepts`` says so and
+    dropped through ``self.handle_drop(mime, scene_pos)`` (the path tests drive too)."""
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        event.setAccepted(self._drop.accepts(event.mimeData()))
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        event.setAccepted(self._drop.accepts(event.mimeData()))
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        if self.handle_drop(event.mimeData(), event.scenePos()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()

@@ -10,14 +10,13 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsObject,
     QGraphicsScene,
-    QGraphicsSceneDragDropEvent,
     QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
 from app import style
-from app.canvas.interactions import op_from_mime
+from app.canvas.interactions import PaletteDropTarget, op_from_mime
 from app.document.controller import DocumentController, ItemProblem
 from engine.arch.model import BlockStack, ChangeEvent, Stage
 from engine.ops import registry
@@ -183,7 +182,7 @@ class DropBlockInteraction:
         return self.scene.doc.insert_stage(index, stage)
 
 
-class StackScene(QGraphicsScene):
+class StackScene(PaletteDropTarget, QGraphicsScene):
     """Cards for ``doc.design`` (a BlockStack); rebuilt from the model on change."""
 
     selection_keys_changed = Signal(object)
@@ -300,14 +299,3 @@ class StackScene(QGraphicsScene):
             if gesture.card.pos().y() != (gesture.card.index + 1) * (CARD_H + GAP):
                 gesture.finish()
 
-    def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
-        event.setAccepted(self._drop.accepts(event.mimeData()))
-
-    def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
-        event.setAccepted(self._drop.accepts(event.mimeData()))
-
-    def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:  # noqa: N802
-        if self.handle_drop(event.mimeData(), event.scenePos()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()

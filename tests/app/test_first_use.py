@@ -1,26 +1,11 @@
-"""What a new user meets first: dialog defaults that work on digits, empty states explained."""
+"""What a new user meets first: dialog defaults that work on digits, empty states explained.
+
+Uses the ``studio`` fixture from tests/app/conftest.py."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
-
-
-@pytest.fixture
-def studio(qtbot, tmp_path):
-    from app.main_window import MainWindow
-    from app.studio_jobs import install_job_ui
-    from engine.store import Store
-
-    store = Store(tmp_path / "studio.db")
-    window = MainWindow(db=str(tmp_path / "studio.db"))
-    window.cost.measure_latency = False
-    ui = install_job_ui(window, store)
-    qtbot.addWidget(window, before_close_func=lambda _w: ui.shutdown())
-    yield window, ui, store
-    ui.shutdown()
-    window.cost.shutdown()
-    store.close()
 
 
 def test_search_dialog_defaults_train_trials_that_learn_the_digits(qtbot, studio):

@@ -144,24 +144,15 @@ def test_failed_job_reports_one_line_error(qtbot, runner):
 # -- the studio: jobs launched from the main window's Run menu ---------------------------------
 
 @pytest.fixture
-def studio(qtbot, tmp_path):
-    from app.main_window import MainWindow
-    from app.studio_jobs import install_job_ui
+def studio(studio):
+    """The conftest studio with a small cell open (keeps the cost worker cheap)."""
     from engine.arch.presets import get_preset
-    from engine.store import Store
 
-    store = Store(tmp_path / "studio.db")
-    window = MainWindow(db=str(tmp_path / "studio.db"))
-    window.cost.measure_latency = False
-    ui = install_job_ui(window, store)
-    qtbot.addWidget(window, before_close_func=lambda _w: ui.shutdown())
-    small = get_preset("darts-v2")     # small, so the window's cost worker stays cheap
+    window, ui, store = studio
+    small = get_preset("darts-v2")
     small.set_macro(channels=8, layers=3)
     window.open_design(small)
-    yield window, ui, store
-    ui.shutdown()
-    window.cost.shutdown()
-    store.close()
+    return window, ui, store
 
 
 def _drive(dialog_setup):
