@@ -8,6 +8,7 @@ Pooling, activations, batch norm and element-wise ops are not counted.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,10 @@ __all__ = ["MACS_CONVENTION", "count_macs", "count_params", "layer_table", "meta
 
 MACS_CONVENTION = "conv + linear multiply-adds (the torchvision way)"
 _AUX_PREFIX = "auxiliary_head."
+# FlopCounterMode's module tracker installs process-global module hooks: two counts in
+# different threads (two studio windows' cost workers, a search's cost check) see each
+# other's modules. One count at a time.
+_COUNTER_LOCK = threading.Lock()
 
 
 def meta_model(design: CellDesign | BlockStack, **overrides: Any) -> nn.Module:
@@ -77,7 +82,8 @@ def _eval_mode(model: nn.Module) -> Iterator[nn.Module]:
 def count_macs(model: nn.Module, input_shape: tuple[int, ...], *, batch: int = 1) -> int:
     """Multiply-adds of one eval-mode forward pass of a batch (conv + linear)."""
     x = probe_input(model, input_shape, batch)
-    with _eval_mode(model), torch.no_grad(), FlopCounterMode(display=False) as counter:
+    with _COUNTER_LOCK, _eval_mode(model), torch.no_grad(), \
+            FlopCounterMode(display=False) as counter:
         model(x)
     return counter.get_total_flops() // 2
 
@@ -108,7 +114,8 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[dict[str
              "output": []} for name, m in parts]
     x = probe_input(model, input_shape)
     handles = []
-    with _eval_mode(model), torch.no_grad(), FlopCounterMode(display=False) as counter:
+    with _COUNTER_LOCK, _eval_mode(model), torch.no_grad(), \
+            FlopCounterMode(display=False) as counter:
         start: dict[int, int] = {}
         for i, (_, module) in enumerate(parts):
             def pre(_m: nn.Module, _a: Any, i: int = i) -> None:
