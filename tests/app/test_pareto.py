@@ -159,7 +159,12 @@ def test_live_tabular_search_fills_the_plot(qtbot, tmp_path):
         again = ParetoExplorer()
         qtbot.addWidget(again)
         assert again.load_from_store(store) == 40
-        assert again.front_indices == w.front_indices
+        # the same front from the store as live (point order may differ: live points
+        # arrive in event order, stored ones in trial order)
+        def front(explorer):
+            return sorted(explorer.points[i].key for i in explorer.front_indices)
+
+        assert front(again) == front(w)
     finally:
         assert runner.shutdown(20000)
         store.close()
