@@ -26,7 +26,7 @@ _AUX_PREFIX = "auxiliary_head."
 # FlopCounterMode's module tracker installs process-global module hooks: two counts in
 # different threads (two studio windows' cost workers, a search's cost check) see each
 # other's modules. One count at a time.
-_COUNTER_LOCK = threading.Lock()
+_COUNTER_LOCK = threading.RLock()
 
 
 def meta_model(design: CellDesign | BlockStack, **overrides: Any) -> nn.Module:
