@@ -16,7 +16,7 @@ import torch
 import torchvision
 
 from engine.arch.presets import get_preset
-from engine.build import build_model, input_shape_of
+from engine.builders import build_model, input_shape_of
 from engine.cost import count_macs, count_params, meta_model
 
 

@@ -66,7 +66,7 @@ def _table(title: str, rows: list[dict[str, Any]]) -> None:
 
 
 def bench_digits(name: str, design: Any, args: argparse.Namespace, root: Path) -> None:
-    from engine.build import input_shape_of
+    from engine.builders import input_shape_of
     from engine.compress import CompressJob, CompressOptions
     from engine.store import Store
     from engine.train import TrainConfig, train_design
@@ -122,7 +122,7 @@ def bench_b0(args: argparse.Namespace, root: Path) -> None:
     import torch
 
     from engine.arch.presets import get_preset
-    from engine.build import build_model
+    from engine.builders import build_model
     from engine.compress.prune import count_macs, count_params, prune_structured
     from engine.compress.quantize import export_fp32, quantize_static_int8
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 
 def build(design, seed: int):
-    from engine.build import build_model
+    from engine.builders import build_model
     from engine.train.checkpoint import seed_everything
 
     seed_everything(seed)

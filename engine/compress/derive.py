@@ -43,7 +43,7 @@ def derive_design(design: Any, model: nn.Module) -> Any | None:
     if features is None or len(features) < 3:
         return None
     try:
-        from engine.build.stack_network import stages_of
+        from engine.builders.stack_network import stages_of
         from engine.ops.torch_blocks import make_divisible
     except ImportError:
         return None
@@ -77,7 +77,7 @@ def derive_design(design: Any, model: nn.Module) -> Any | None:
 
 
 def _same_shapes(design: Any, model: nn.Module) -> bool:
-    from engine.build import build_model
+    from engine.builders import build_model
 
     try:
         candidate = build_model(design)

@@ -80,7 +80,7 @@ def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module]:
     structure (see ``engine.compress.checkpoint``).  Int8 ONNX runs have no PyTorch
     model: their ONNX file is the run's ``checkpoint``.
     """
-    from engine.build import build_model
+    from engine.builders import build_model
     from engine.store import StoreError
 
     try:
@@ -109,7 +109,7 @@ def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module]:
 
 def load_source(store: Any, run_id: int, splits: Any = None) -> Source:
     """The run, its design, its model and its dataset (reloaded from the run's config)."""
-    from engine.build import input_shape_of
+    from engine.builders import input_shape_of
 
     design, model = load_run_model(store, run_id)
     run = store.get_run(run_id)

@@ -31,7 +31,7 @@ _COUNTER_LOCK = threading.RLock()
 
 def meta_model(design: CellDesign | BlockStack, **overrides: Any) -> nn.Module:
     """Build ``design`` on the meta device: shapes only, no memory, no weight init cost."""
-    from engine.build import build_model
+    from engine.builders import build_model
 
     with torch.device("meta"):
         return build_model(design, **overrides)

@@ -21,7 +21,7 @@ def summarize(design: CellDesign | BlockStack, *, classes: int | None = None,
     Counting runs on a meta-device build (no weights allocated); ``latency=True``
     builds the real network and times it on ``device`` (default: the best available).
     """
-    from engine.build import build_model, input_shape_of
+    from engine.builders import build_model, input_shape_of
 
     shape = tuple(int(v) for v in (input_shape or input_shape_of(design)))
     n_classes = int(classes if classes is not None else

@@ -28,7 +28,7 @@ def export_bundle(design: Any, model: nn.Module, path: str | Path,
     from safetensors.torch import save
 
     from engine.arch.serialize import design_hash, to_json
-    from engine.build import build_model
+    from engine.builders import build_model
 
     path = Path(path)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
@@ -83,7 +83,7 @@ def load_bundle(path: str | Path) -> tuple[Any, nn.Module, dict[str, Any]]:
     from safetensors.torch import load
 
     from engine.arch.serialize import from_json
-    from engine.build import build_model
+    from engine.builders import build_model
 
     path = Path(path)
     files = _read(path)

@@ -20,7 +20,7 @@ def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module, dict[str, A
     Raises ``StoreError`` (unknown run), ``CheckpointError`` (bad checkpoint) or
     ``ExportError`` (no checkpoint, weights that do not fit the design).
     """
-    from engine.build import build_model
+    from engine.builders import build_model
     from engine.train.checkpoint import load_checkpoint
 
     run = store.get_run(run_id)
@@ -80,7 +80,7 @@ def check_output(path: str | Path, fmt: str) -> Path:
 def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
                  metadata: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
     """Export ``model`` in ``fmt`` to ``path``; returns details incl. sha256 and bytes."""
-    from engine.build import input_shape_of
+    from engine.builders import input_shape_of
 
     shape = input_shape_of(design)
     path = check_output(path, fmt)

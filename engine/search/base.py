@@ -126,7 +126,7 @@ def make_strategy(name: str, space: SearchSpace, *, seed: int = 0, budget: int |
                   **options: Any) -> Strategy:
     """A strategy by name; DARTS one-shot needs ``dataset`` (and training options)."""
     if name == "random":
-        from engine.search.random import RandomSearch
+        from engine.search.random_search import RandomSearch
 
         return RandomSearch(space, seed=seed, budget=budget, **options)
     if name == "evolution":

@@ -76,7 +76,7 @@ def design_costs(design: Design, names: tuple[str, ...]) -> dict[str, float]:
         if name in names:
             out[name] = float(summary[name])
     if "latency_ms" in names:
-        from engine.build import build_model, input_shape_of
+        from engine.builders import build_model, input_shape_of
         from engine.cost import measure_latency
 
         model = build_model(design).eval()

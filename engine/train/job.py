@@ -118,7 +118,7 @@ class TrainJob(Job):
         seed_everything(cfg.seed)
         splits = self._splits()
         design = adapt_design(self.design, splits)
-        from engine.build import build_model
+        from engine.builders import build_model
 
         model = build_model(design)
         device = pick_device(cfg.device)

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from engine.arch.model import Cell, CellDesign, CellMacro, Edge
 from engine.arch.presets import GENOTYPES, darts_design, get_preset
-from engine.build import build_model, input_shape_of
-from engine.build.cell_network import AuxiliaryHead, drop_path
+from engine.builders import build_model, input_shape_of
+from engine.builders.cell_network import AuxiliaryHead, drop_path
 from engine.ops import registry
 from engine.ops.registry import DARTS_OPS
 

@@ -8,8 +8,8 @@ import torchvision
 
 from engine.arch.model import BlockStack, Stage
 from engine.arch.presets import get_preset
-from engine.build import build_model, input_shape_of
-from engine.build.stack_network import batchnorm_settings, stages_of
+from engine.builders import build_model, input_shape_of
+from engine.builders.stack_network import batchnorm_settings, stages_of
 from engine.ops.torch_blocks import ds_block, ir_block, make_divisible
 
 EFFICIENTNET_PARAMS = {

@@ -8,7 +8,7 @@ from torch import nn
 
 from engine.arch.model import BlockStack, Stage
 from engine.arch.presets import get_preset
-from engine.build import build_model
+from engine.builders import build_model
 from engine.compress.checkpoint import load_pruned, save_pruned, structure_of
 from engine.compress.derive import derive_design
 from engine.compress.prune import (

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from engine.arch.model import BlockStack, Stage
-from engine.build import build_model
+from engine.builders import build_model
 from engine.compress.qat import attach_fake_quant, detach_fake_quant
 from engine.compress.quantize import (
     compact_onnx,

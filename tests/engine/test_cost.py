@@ -8,7 +8,7 @@ import torchvision
 
 from engine.arch.model import BlockStack, Stage
 from engine.arch.presets import get_preset
-from engine.build import build_model
+from engine.builders import build_model
 from engine.cost import (
     count_macs,
     count_params,

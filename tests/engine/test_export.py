@@ -12,7 +12,7 @@ from torch import nn
 
 from engine.arch.model import BlockStack, Stage
 from engine.arch.presets import get_preset
-from engine.build import build_model
+from engine.builders import build_model
 from engine.export import (
     ExportError,
     export_bundle,

@@ -63,7 +63,7 @@ def test_strategy_end_to_end_on_digits(strategy, budget, evaluator, tmp_path):
 def test_darts_one_shot_genotype_builds_and_trains(evaluator):
     from engine.arch.genotype import format_genotype
     from engine.arch.validate import check
-    from engine.build import build_model
+    from engine.builders import build_model
     from engine.search.darts_oneshot import search_supernet
     from engine.train import TrainConfig, train_design
 

@@ -118,7 +118,7 @@ def test_early_stopping_and_best_weights(digits):
 
 
 def test_auxiliary_head_and_drop_path_schedule(digits):
-    from engine.build import build_model
+    from engine.builders import build_model
     from engine.data import adapt_design
 
     design = adapt_design(tiny_cell(auxiliary=True), digits)

@@ -40,11 +40,11 @@ def build_model(design: Design, *, classes: int | None = None,
     if classes is not None and int(classes) < 1:
         raise ValueError(f"classes must be positive, got {classes}")
     if isinstance(design, CellDesign):
-        from engine.build.cell_network import build_cell_network
+        from engine.builders.cell_network import build_cell_network
 
         return build_cell_network(design, classes=classes, input_shape=input_shape)
     if isinstance(design, BlockStack):
-        from engine.build.stack_network import build_stack_network
+        from engine.builders.stack_network import build_stack_network
 
         return build_stack_network(design, classes=classes, input_shape=input_shape)
     raise TypeError(f"not a design: {type(design).__name__}")
