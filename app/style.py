@@ -86,4 +86,4 @@ def _icon(name: str, theme_name: str) -> QIcon:
 def op_icon(op: str) -> QIcon:
     """The icon of an op's family."""
     family = registry.get(op).family if registry.exists(op) else "none"
-    return icon(f"op-{family}")
+    return icon(registry.family(family).icon)

@@ -14,9 +14,6 @@ from app.canvas.view import CanvasView
 from app.document.controller import DocumentController
 from engine.ops import registry
 
-FAMILY_NAMES = {"none": "zero", "identity": "identity", "pool": "pooling",
-                "sep_conv": "separable conv", "dil_conv": "dilated conv", "conv": "conv"}
-
 
 class Legend(QWidget):
     """Color chips of the cell op families (registry colors)."""
@@ -27,16 +24,11 @@ class Legend(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 4, 10, 4)
         lay.setSpacing(14)
-        families = []
-        for spec in registry.all_ops("cell"):
-            if spec.family not in families:
-                families.append(spec.family)
-        for fam in families:
-            color = registry.FAMILY_COLORS[fam]
+        for fam in registry.families("cell"):
             chip = QLabel()
             chip.setFixedSize(22, 6)
-            chip.setStyleSheet(f"background:{color}; border-radius:3px;")
-            text = QLabel(FAMILY_NAMES.get(fam, fam))
+            chip.setStyleSheet(f"background:{fam.color}; border-radius:3px;")
+            text = QLabel(fam.legend)
             text.setObjectName("legendText")
             box = QHBoxLayout()
             box.setSpacing(5)

@@ -113,7 +113,7 @@ class StageCard(QGraphicsObject):
         painter.setPen(QPen(border, width))
         painter.setBrush(style.canvas_color("card" if self.stage else "input"))
         painter.drawRoundedRect(rect, 9, 9)
-        accent = QColor(registry.FAMILY_COLORS["block"])
+        accent = QColor(registry.family("block").color)
         if self.stage is not None and self.stage.block == "ds":
             accent = accent.lighter(135)
         if self.stage is None:

@@ -9,9 +9,6 @@ from app import style
 from app.canvas.interactions import op_mime
 from engine.ops import registry
 
-FAMILY_TITLES = {"none": "Zero", "identity": "Identity", "pool": "Pooling",
-                 "sep_conv": "Separable convolutions", "dil_conv": "Dilated convolutions",
-                 "conv": "Convolutions", "block": "Stack blocks"}
 OP_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -50,7 +47,7 @@ class Palette(QWidget):
         for spec in registry.all_ops():
             group = groups.get(spec.family)
             if group is None:
-                group = QTreeWidgetItem([FAMILY_TITLES.get(spec.family, spec.family)])
+                group = QTreeWidgetItem([registry.family(spec.family).title])
                 group.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 font = group.font(0)
                 font.setBold(True)

@@ -12,14 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Family = Literal["none", "identity", "pool", "sep_conv", "dil_conv", "conv", "block"]
-
 
 @dataclass(frozen=True)
 class OpSpec:
     name: str
     display: str
-    family: Family
+    family: str               # an OpFamily name
     kind: Literal["cell", "block"]
     kernel: int | None
     has_weights: bool
@@ -35,24 +33,67 @@ class OpSpec:
 
 _REGISTRY: dict[str, OpSpec] = {}
 
-FAMILY_COLORS: dict[str, str] = {
-    "none": "#9e9e9e",
-    "identity": "#43a047",
-    "pool": "#1e88e5",
-    "sep_conv": "#e53935",
-    "dil_conv": "#fb8c00",
-    "conv": "#8e24aa",
-    "block": "#00897b",
-}
+
+@dataclass(frozen=True)
+class OpFamily:
+    """A group of ops the palette and the cell legend show together.
+
+    ``title`` heads the palette group, ``legend`` labels the cell editor's color chip,
+    ``icon`` names an SVG in resources/icons (``op-<name>`` by default).
+    """
+
+    name: str
+    title: str
+    legend: str
+    color: str
+    icon: str
 
 
-def register(name: str, display: str, family: Family, *, kind: Literal["cell", "block"] = "cell",
+_FAMILIES: dict[str, OpFamily] = {}
+
+
+def register_family(name: str, title: str, legend: str, color: str,
+                    icon: str | None = None) -> OpFamily:
+    if name in _FAMILIES:
+        raise ValueError(f"op family {name!r} registered twice")
+    fam = OpFamily(name, title, legend, color, icon or f"op-{name}")
+    _FAMILIES[name] = fam
+    return fam
+
+
+def family(name: str) -> OpFamily:
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        raise KeyError(f"unknown op family {name!r}") from None
+
+
+def families(kind: str | None = None) -> list[OpFamily]:
+    """Families in registration order; with ``kind``, only those that have such ops."""
+    if kind is None:
+        return list(_FAMILIES.values())
+    used = {s.family for s in _REGISTRY.values() if s.kind == kind}
+    return [f for f in _FAMILIES.values() if f.name in used]
+
+
+register_family("none", "Zero", "zero", "#9e9e9e")
+register_family("identity", "Identity", "identity", "#43a047")
+register_family("pool", "Pooling", "pooling", "#1e88e5")
+register_family("sep_conv", "Separable convolutions", "separable conv", "#e53935")
+register_family("dil_conv", "Dilated convolutions", "dilated conv", "#fb8c00")
+register_family("conv", "Convolutions", "conv", "#8e24aa")
+register_family("block", "Stack blocks", "block", "#00897b")
+
+
+def register(name: str, display: str, family: str, *, kind: Literal["cell", "block"] = "cell",
              kernel: int | None = None, has_weights: bool = True, factory: str,
              description: str = "") -> OpSpec:
     if name in _REGISTRY:
         raise ValueError(f"op {name!r} registered twice")
+    if family not in _FAMILIES:
+        raise ValueError(f"op {name!r}: unknown family {family!r}")
     spec = OpSpec(name, display, family, kind, kernel, has_weights, factory, description,
-                  FAMILY_COLORS[family])
+                  _FAMILIES[family].color)
     _REGISTRY[name] = spec
     return spec
 

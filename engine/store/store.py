@@ -49,6 +49,7 @@ from engine.store.common import (
 from engine.store.environment import capture_environment
 from engine.store.migrations import MIGRATIONS, Migration
 from engine.store.processes import pid_alive
+from engine.store.records import ExperimentRecord, RunRecord, TrialRecord, objective_names
 from engine.store.writer import Writer, WriterClosed, transaction
 
 T = TypeVar("T")
@@ -267,17 +268,18 @@ class Store:
 
         self._write(write)
 
-    def get_experiment(self, experiment_id: int) -> dict:
+    def get_experiment(self, experiment_id: int) -> ExperimentRecord:
         row = self._one("SELECT * FROM experiments WHERE id = ?", [experiment_id])
         if row is None:
             raise StoreError(f"unknown experiment id {experiment_id}")
-        return self._decode("experiments", row)
+        return ExperimentRecord.from_row(self._decode("experiments", row))
 
-    def experiments(self, kind: str | None = None) -> list[dict]:
+    def experiments(self, kind: str | None = None) -> list[ExperimentRecord]:
         sql, params = "SELECT * FROM experiments", []
         if kind is not None:
             sql, params = sql + " WHERE kind = ?", [kind]
-        return [self._decode("experiments", r) for r in self.query(sql + " ORDER BY id", params)]
+        return [ExperimentRecord.from_row(self._decode("experiments", r))
+                for r in self.query(sql + " ORDER BY id", params)]
 
     def rename_experiment(self, experiment_id: int, name: str) -> None:
         def write(db: Database) -> None:
@@ -358,22 +360,23 @@ class Store:
 
         self._write(write)
 
-    def get_run(self, run_id: int) -> dict:
+    def get_run(self, run_id: int) -> RunRecord:
         row = self._one("SELECT * FROM runs WHERE id = ?", [run_id])
         if row is None:
             raise StoreError(f"unknown run id {run_id}")
-        return self._decode("runs", row)
+        return RunRecord.from_row(self._decode("runs", row))
 
-    def runs(self, experiment_id: int | None = None) -> list[dict]:
+    def runs(self, experiment_id: int | None = None) -> list[RunRecord]:
         sql, params = "SELECT * FROM runs", []
         if experiment_id is not None:
             sql, params = sql + " WHERE experiment_id = ?", [experiment_id]
-        return [self._decode("runs", r) for r in self.query(sql + " ORDER BY id", params)]
+        return [RunRecord.from_row(self._decode("runs", r))
+                for r in self.query(sql + " ORDER BY id", params)]
 
     def runs_with_designs(self, experiment_id: int | None = None, *, status: str | None = None,
                           kind: str | None = None, design_kind: str | None = None,
                           min_accuracy: float | None = None, max_params: int | None = None,
-                          parent_id: int | None = None) -> list[dict]:
+                          parent_id: int | None = None) -> list[RunRecord]:
         """Runs joined with their design (``design_name``, ``design_kind``) and experiment
         (``experiment_name``, ``experiment_kind``), filtered for the run browser.
 
@@ -398,9 +401,10 @@ class Store:
                "LEFT JOIN experiments e ON e.id = r.experiment_id")
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return [self._decode("runs", r) for r in self.query(sql + " ORDER BY r.id", params)]
+        return [RunRecord.from_row(self._decode("runs", r))
+                for r in self.query(sql + " ORDER BY r.id", params)]
 
-    def lineage(self, run_id: int) -> list[dict]:
+    def lineage(self, run_id: int) -> list[RunRecord]:
         """The run and its ancestors through ``parent_id``, newest first."""
         chain, seen = [], set()
         current: int | None = run_id
@@ -408,7 +412,7 @@ class Store:
             seen.add(current)
             run = self.get_run(current)
             chain.append(run)
-            current = run["parent_id"]
+            current = run.parent_id
         return chain
 
     # -- epochs -------------------------------------------------------------------------------
@@ -484,10 +488,16 @@ class Store:
 
         return self._write(write)
 
-    def trials(self, experiment_id: int) -> list[dict]:
-        rows = self.query("SELECT * FROM trials WHERE experiment_id = ? ORDER BY trial",
-                          [experiment_id])
-        return [self._decode("trials", r) for r in rows]
+    def trials(self, experiment_id: int) -> list[TrialRecord]:
+        """The experiment's trials in trial order, with the values of its configured
+        objectives and the hash of the design each one evaluated."""
+        exp = self._one("SELECT kind, config FROM experiments WHERE id = ?", [experiment_id])
+        names = objective_names(codec.loads(exp["config"])) if exp else ()
+        rows = self.query("SELECT t.*, r.design_hash AS run_design_hash FROM trials t "
+                          "LEFT JOIN runs r ON r.id = t.run_id WHERE t.experiment_id = ? "
+                          "ORDER BY t.trial", [experiment_id])
+        return [TrialRecord.from_row(self._decode("trials", r), names, r["run_design_hash"])
+                for r in rows]
 
     def save_search_state(self, experiment_id: int, state: Any) -> None:
         row = {"experiment_id": experiment_id, "state": codec.dumps(state), "updated": now()}
