@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.store.records import TrialRecord
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,30 @@ class EpochFinished(Event):
 
 @dataclass(frozen=True)
 class TrialFinished(Event):
-    experiment_id: int = 0
-    run_id: int | None = None
-    trial: int = 0
-    status: str = "finished"  # "finished" | "failed" | "rejected"
-    arch: dict[str, Any] | None = None   # design JSON
-    metrics: dict[str, float] = field(default_factory=dict)  # accuracy, params, macs, ...
-    error: str | None = None
+    """A trial was recorded: ``record`` is the same ``TrialRecord`` the store returns
+    (status "finished" | "failed" | "rejected", the evaluated design, its objectives)."""
+
+    record: TrialRecord | None = None
+
+    @property
+    def experiment_id(self) -> int:
+        return self.record.experiment_id if self.record is not None else 0
+
+    @property
+    def trial(self) -> int:
+        return self.record.trial if self.record is not None else 0
+
+    @property
+    def run_id(self) -> int | None:
+        return self.record.run_id if self.record is not None else None
+
+    @property
+    def status(self) -> str:
+        return self.record.status if self.record is not None else "failed"
+
+    @property
+    def error(self) -> str | None:
+        return self.record.error if self.record is not None else None
 
 
 @dataclass(frozen=True)

@@ -149,9 +149,10 @@ class JobRow(QFrame):
                                f"epoch {ev.epoch}/{ev.epochs}: val accuracy "
                                f"{ev.val_accuracy:.3f}, train loss {ev.train_loss:.3f}")
         elif isinstance(ev, TrialFinished):   # progress itself comes from Progress events
-            acc = ev.metrics.get("accuracy", ev.metrics.get("val_accuracy")) if ev.metrics \
-                else None
-            tail = f"accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ev.status
+            rec = ev.record
+            value = rec.objective if rec is not None else None
+            name = next(iter(rec.objectives), "objective") if rec is not None else ""
+            tail = f"{name} {value:.3f}" if value is not None else ev.status
             self.status.setText(f"trial {ev.trial}: {tail}")
         elif isinstance(ev, LogMessage) and ev.level != "info":
             self.status.setText(f"{ev.level}: {ev.message}")
@@ -185,6 +186,12 @@ class JobRow(QFrame):
             self.bar.setRange(0, 1000)
 
 
+def _figure(v: object) -> str:
+    if not isinstance(v, (int, float)):
+        return "—"
+    return f"{v / 1e3:.1f}k" if abs(v) >= 1e4 else f"{v:.4g}"
+
+
 def _summary(result: dict) -> str:
     parts = []
     for key in ("run_id", "experiment_id", "test_accuracy", "val_accuracy", "params", "macs"):
@@ -196,7 +203,12 @@ def _summary(result: dict) -> str:
     if isinstance(result.get("trials"), int):     # a search: how many, and the best one
         parts.append(f"{result['trials']} trials")
         best = result.get("best") or {}
-        if isinstance(best.get("objective"), float):
+        values = best.get("objectives") or {}
+        if len(values) > 1:   # ranked by the reward: say so, and show what it names
+            figures = ", ".join(f"{k} {_figure(v)}" for k, v in values.items())
+            parts.append(f"best trial {best.get('trial')} by reward "
+                         f"{_figure(best.get('score'))}: {figures}")
+        elif isinstance(best.get("objective"), float):
             parts.append(f"best {result.get('objective') or 'objective'} "
                          f"{best['objective']:.4f} (trial {best.get('trial')})")
         if isinstance(result.get("pareto"), list):

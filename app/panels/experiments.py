@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.plots import TrainingCurves
+from engine.search.pareto import front_summary
 
 # (header, record key); "accuracy" (test, else validation) is what the filter uses
 COLUMNS = (("Experiment", "experiment"), ("Name", "name"), ("Kind", "kind"),
@@ -96,12 +97,9 @@ def row_records(store: Any) -> list[dict[str, Any]]:
         runs = runs_by_exp.get(exp["id"], [])
         if kind.startswith("search"):
             trials = store.trials(exp["id"])
-            objective = evaluator.get("objective", "val_accuracy")
-            report = evaluator.get("report", "test_accuracy")
-            scored = [(v, t.get("metrics") or {}) for t in trials
-                      if (v := _num((t.get("metrics") or {}).get(objective))) is not None]
-            best_val, best = max(scored, key=lambda vm: vm[0]) if scored else (None, {})
-            test = _num(best.get(report))
+            best = front_summary(trials, exp.objectives, exp.constraints).best
+            best_val = best.objective if best is not None else None
+            test = best.value(exp.report) if best is not None else None
             out.append({**base, "status": exp.get("status") or "", "dataset": exp_dataset,
                         "run": None, "val_acc": best_val, "test_acc": test,
                         "accuracy": test if test is not None else best_val, "params": None,

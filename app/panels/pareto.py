@@ -12,7 +12,6 @@ point to compare, double-click emits ``design_requested(design, run_info)``.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -32,18 +31,15 @@ from PySide6.QtWidgets import (
 
 from app.panels.pareto_data import (
     AXES,
+    ParetoModel,
     TrialPoint,
     _fmt,
-    _num,
-    design_diff,
     details_html,
-    front_indices,
-    hypervolume,
-    point_of_trial,
-    reference_cost,
+    point_of_record,
     store_points,
 )
-from engine.events import JobStarted, TrialFinished
+from engine.events import TrialFinished
+from engine.store.records import TrialRecord
 
 REDRAW_MS = 150
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -60,11 +56,8 @@ class ParetoExplorer(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, redraw_ms: int = REDRAW_MS) -> None:
         super().__init__(parent)
-        self.points: list[TrialPoint] = []
-        self._keys: dict[str, int] = {}
+        self.model = ParetoModel()
         self._groups: dict[str, pg.ScatterPlotItem] = {}
-        self._group_labels: dict[int, str] = {}
-        self._job_labels: dict[str, str] = {}
         self.selected: list[int] = []
         self.constraints: dict[str, float] = {}
         self.store: Any = None
@@ -74,26 +67,17 @@ class ParetoExplorer(QWidget):
         self._xy = np.zeros((0, 2))
         self.front_indices: list[int] = []
         self.hv_history: list[tuple[int, float]] = []
-        self._group_ids: dict[str, int] = {}
-        self._reset_columns()
+        self._drawn: dict[str, tuple[Any, ...]] = {}
         self._build_ui()
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_ms)
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
 
-    def _reset_columns(self) -> None:
-        """Per-point columns kept alongside ``points`` so a redraw is vectorized."""
-        self._keys.clear()
-        self._acc: list[float] = []
-        self._cost: dict[str, list[float]] = {k: [] for k in AXES}
-        self._gid: list[int] = []
-        self._by_run: dict[int, int] = {}
-        self._children: set[int] = set()
-        self._version = getattr(self, "_version", 0) + 1
-        self._drawn: dict[str, tuple[Any, ...]] = {}
-        self._hv_key: tuple[Any, ...] = ()
-        self._hv_cache: dict[int, float] = {}
+    @property
+    def points(self) -> list[TrialPoint]:
+        """The plotted points (the model's, in arrival order)."""
+        return self.model.points
 
     # -- construction -------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -204,56 +188,34 @@ class ParetoExplorer(QWidget):
     # -- feeding ----------------------------------------------------------------------
     def set_group_label(self, experiment_id: int, label: str) -> None:
         """Name an experiment's points in the legend (e.g. ``"#3 evolution"``)."""
-        self._group_labels[experiment_id] = label
+        self.model.group_labels[experiment_id] = label
 
     def add_point(self, point: TrialPoint) -> None:
         """Add or replace a point (by key); drawn at the next timer tick."""
-        gid = self._group_ids.get(point.group)
-        if gid is None:
-            gid = self._group_ids[point.group] = len(self._group_ids)
-            self._group_item(point.group)
-        row = [_num(point.costs.get(k)) for k in AXES]
-        i = self._keys.get(point.key)
-        if i is None:
-            i = self._keys[point.key] = len(self.points)
-            self.points.append(point)
-            self._acc.append(point.accuracy)
-            self._gid.append(gid)
-            for k, v in zip(AXES, row, strict=True):
-                self._cost[k].append(np.nan if v is None else v)
-        else:
-            self.points[i] = point
-            self._acc[i], self._gid[i] = point.accuracy, gid
-            for k, v in zip(AXES, row, strict=True):
-                self._cost[k][i] = np.nan if v is None else v
-            self._version += 1
-        if point.run_id is not None:
-            self._by_run[point.run_id] = i
-        if point.parent_run_id is not None:
-            self._children.add(i)
+        new_group = self.model.add(point)
+        if new_group is not None:
+            self._group_item(new_group)
         self._dirty = True
 
-    def add_trial(self, event: TrialFinished) -> bool:
-        """Add a TrialFinished event; False if it has no accuracy (rejected/failed)."""
-        group = self._group_labels.get(event.experiment_id, f"experiment {event.experiment_id}")
-        point = point_of_trial(event, group)
+    def add_trial(self, trial: TrialFinished | TrialRecord) -> bool:
+        """Add a finished trial; False if it has no objective value (rejected/failed)."""
+        record = trial.record if isinstance(trial, TrialFinished) else trial
+        if record is None:
+            return False
+        point = point_of_record(record, self.model.group_of(record.experiment_id))
         if point is not None:
             self.add_point(point)
         return point is not None
 
     def on_event(self, event: object) -> None:
         """Slot for ``JobRunner.event_received``."""
-        if isinstance(event, TrialFinished):
-            if event.experiment_id not in self._group_labels:
-                strategy = self._job_labels.get(event.job_id, "search")
-                self._group_labels[event.experiment_id] = f"#{event.experiment_id} {strategy}"
-            self.add_trial(event)
-        elif isinstance(event, JobStarted) and event.kind == "search":
-            self._job_labels[event.job_id] = event.description.split(" search")[0]
+        point = self.model.point_of_event(event)
+        if point is not None:
+            self.add_point(point)
 
     def clear(self) -> None:
-        self.points.clear()
-        self._reset_columns()
+        self.model.reset()
+        self._drawn = {}
         self.selected.clear()
         self._dirty = True
         self.redraw()
@@ -261,7 +223,7 @@ class ParetoExplorer(QWidget):
     def load_from_store(self, store: Any, experiment_ids: list[int] | None = None) -> int:
         """Load trials and runs (with lineage) from an ``engine.store.Store``."""
         self.store = store
-        for point in store_points(store, experiment_ids, self._group_labels):
+        for point in store_points(store, experiment_ids, self.model.group_labels):
             self.add_point(point)
         self.redraw()
         return len(self.points)
@@ -319,11 +281,7 @@ class ParetoExplorer(QWidget):
 
     def visible_indices(self) -> np.ndarray:
         """Indices of points that have a figure on the current cost axis."""
-        cost = np.asarray(self._cost[self.axis], dtype=float)
-        ok = np.isfinite(cost)
-        if self.log_x:
-            ok &= cost > 0
-        return np.flatnonzero(ok)
+        return self.model.visible(self.axis, self.log_x)
 
     def redraw(self) -> None:
         """Push the data to the plot items (timer slot; cheap when nothing changed)."""
@@ -331,20 +289,21 @@ class ParetoExplorer(QWidget):
             return
         self._dirty = False
         idx = self.visible_indices()
-        cost = np.asarray(self._cost[self.axis], dtype=float)[idx]
-        acc = np.asarray(self._acc, dtype=float)[idx]
-        gid = np.asarray(self._gid, dtype=int)[idx]
+        m = self.model
+        cost = np.asarray(m.cost[self.axis], dtype=float)[idx]
+        acc = np.asarray(m.acc, dtype=float)[idx]
+        gid = np.asarray(m.gid, dtype=int)[idx]
         x = self._tx(cost)
         self._xy = np.full((len(self.points), 2), np.nan)
         self._xy[idx, 0] = x
         self._xy[idx, 1] = acc
-        for group, g in self._group_ids.items():
+        for group, g in m.group_ids.items():
             sel = gid == g
-            sig = (int(sel.sum()), self.axis, self.log_x, self._version)
+            sig = (int(sel.sum()), self.axis, self.log_x, m.version)
             if self._drawn.get(group) != sig:   # only groups whose points changed
                 self._groups[group].setData(x[sel], acc[sel])
                 self._drawn[group] = sig
-        self._draw_front(idx, cost, acc)
+        self._draw_front(idx)
         self._draw_bands()
         self._draw_lineage()
         self._draw_selection()
@@ -352,41 +311,14 @@ class ParetoExplorer(QWidget):
         self.summary.setText(f"{len(idx)} points on this axis, {n_front} on the front"
                              if self.points else "No trials yet: run a search (Run ▸ Search…).")
 
-    def _draw_front(self, idx: np.ndarray, cost: np.ndarray, acc: np.ndarray) -> None:
-        if len(idx) == 0:
-            self.front_indices = []
+    def _draw_front(self, idx: np.ndarray) -> None:
+        self.front_indices, self.hv_history = self.model.front(idx, self.axis, self.constraints)
+        if not self.front_indices:
             self.front_line.setData([], [])
-            self.hv_history = []
-            self.hv_curve.setData([], [])
-            return
-        front = front_indices(cost, acc)
-        order = front[np.argsort(cost[front], kind="stable")]
-        self.front_indices = [int(i) for i in idx[order]]
-        fc, fa = cost[order], acc[order]
-        self.front_line.setData(np.repeat(self._tx(fc), 2)[1:], np.repeat(fa, 2)[:-1])
-        self._update_hypervolume(cost, acc)
-
-    def _update_hypervolume(self, cost: np.ndarray, acc: np.ndarray) -> None:
-        """Hypervolume of the front after every ``step`` arrivals (about 120 samples).
-
-        Samples already computed are kept while the reference and the step stay the same,
-        so live updates only compute the new ones.
-        """
-        ref = self.constraints.get(f"max_{self.axis}") or reference_cost(float(cost.max()))
-        n = len(cost)
-        step = max(1, math.ceil(n / 120))
-        key = (self.axis, self.log_x, ref, step)
-        if key != self._hv_key:
-            self._hv_key, self._hv_cache = key, {}
-        ns = list(range(step, n + 1, step))
-        if not ns or ns[-1] != n:
-            ns.append(n)
-        for m in ns:
-            if m not in self._hv_cache:
-                self._hv_cache[m] = hypervolume(cost[:m] / ref, acc[:m], 1.0, 0.0)
-        # the last sample may be a partial step; drop stale partial ones
-        self._hv_cache = {m: v for m, v in self._hv_cache.items() if m % step == 0 or m == n}
-        self.hv_history = [(m, self._hv_cache[m]) for m in ns]
+        else:
+            fc = np.asarray(self.model.cost[self.axis], dtype=float)[self.front_indices]
+            fa = np.asarray(self.model.acc, dtype=float)[self.front_indices]
+            self.front_line.setData(np.repeat(self._tx(fc), 2)[1:], np.repeat(fa, 2)[:-1])
         self.hv_curve.setData([m for m, _ in self.hv_history], [v for _, v in self.hv_history])
 
     def _draw_bands(self) -> None:
@@ -414,12 +346,7 @@ class ParetoExplorer(QWidget):
             self.acc_band.setVisible(False)
 
     def _draw_lineage(self) -> None:
-        segs: list[tuple[int, int]] = []
-        for i in sorted(self._children):
-            j = self._by_run.get(self.points[i].parent_run_id)
-            if j is not None and not np.isnan(self._xy[i, 0]) and not np.isnan(self._xy[j, 0]):
-                segs.append((j, i))
-        segs = segs[:MAX_ARROWS]
+        segs = self.model.lineage(~np.isnan(self._xy[:, 0]))[:MAX_ARROWS]
         xs = [self._xy[k, 0] for s in segs for k in s]
         ys = [self._xy[k, 1] for s in segs for k in s]
         self.lineage.setData(xs, ys)
@@ -491,12 +418,7 @@ class ParetoExplorer(QWidget):
             self.select(i, add=bool(ev.modifiers() & Qt.ControlModifier))
 
     def describe(self, i: int) -> str:
-        p = self.points[i]
-        lines = [p.label(), p.group, f"accuracy {p.accuracy:.4f}"]
-        lines += [f"{AXES[k].split(' ')[0]} {_fmt(v)}" for k, v in p.costs.items()]
-        if p.parent_run_id is not None:
-            lines.append(f"compressed from run {p.parent_run_id}")
-        return "\n".join(lines)
+        return self.model.describe(i)
 
     def select(self, i: int, add: bool = False) -> None:
         """Select point ``i``; with ``add`` keep the previous one for comparison."""
@@ -509,19 +431,8 @@ class ParetoExplorer(QWidget):
         self.selection_changed.emit([self.points[k] for k in self.selected])
 
     def design_of(self, i: int) -> Any:
-        """The design of point ``i`` (from its trial JSON or the store)."""
-        p = self.points[i]
-        if p.arch:
-            from engine.arch.serialize import design_from_dict
-
-            return design_from_dict(p.arch)
-        if self.store is not None:
-            h = p.design_hash
-            if h is None and p.run_id is not None:
-                h = self.store.get_run(p.run_id).get("design_hash")
-            if h:
-                return self.store.get_design(h)
-        raise LookupError(f"{p.label()} has no stored design")
+        """The design point ``i`` evaluated (from the store, else its trial JSON)."""
+        return self.model.design_of(i, self.store)
 
     def request_design(self, i: int) -> None:
         """Emit ``design_requested`` for point ``i`` (double-click)."""
@@ -535,32 +446,9 @@ class ParetoExplorer(QWidget):
                 "accuracy": p.accuracy, **p.costs, "label": p.label(), "group": p.group}
         self.design_requested.emit(design, info)
 
-    def _arch_of(self, i: int) -> dict[str, Any] | None:
-        p = self.points[i]
-        if p.arch:
-            return p.arch
-        try:
-            from engine.arch.serialize import design_to_dict
-
-            return design_to_dict(self.design_of(i))
-        except Exception:  # noqa: BLE001 - the comparison just omits the diff
-            return None
-
     def comparison(self) -> tuple[list[TrialPoint], list[str]]:
         """The selected points and the diff of their designs (two selected)."""
-        pts = [self.points[i] for i in self.selected]
-        if len(pts) < 2:
-            return pts, []
-        a, b = self._arch_of(self.selected[0]), self._arch_of(self.selected[1])
-        if a is None or b is None:
-            diff = ["(a design is not available for comparison)"]
-        else:
-            diff = design_diff(a, b) or ["(same architecture)"]
-        for p in pts:   # compressed runs share their parent's design: say what was done
-            recipe = p.figures.get("recipe")
-            if recipe:
-                diff.append(f"{p.label()} recipe: {json.dumps(recipe, sort_keys=True)}")
-        return pts, diff
+        return self.model.comparison(self.selected, self.store)
 
     def _show_details(self) -> None:
         pts, diff = self.comparison()

@@ -164,12 +164,12 @@ class Printer:
     def __call__(self, event: Any) -> None:
         from engine.events import JobFailed, LogMessage, TrialFinished
 
-        if isinstance(event, TrialFinished):
-            m = event.metrics
+        if isinstance(event, TrialFinished) and event.record is not None:
+            rec = event.record   # the experiment's own objectives first
             parts = [f"trial {event.trial:>4} {event.status:<9}"]
-            for key in ("val_accuracy", "test_accuracy", "params", "macs"):
-                if key in m:
-                    parts.append(f"{key}={m[key]:.6g}")
+            for key in dict.fromkeys([*rec.objectives, "test_accuracy", "params", "macs"]):
+                if (value := rec.value(key)) is not None:
+                    parts.append(f"{key}={value:.6g}")
             if event.error:
                 parts.append(event.error.splitlines()[0])
             print("  ".join(parts), file=self.out, flush=True)

@@ -55,6 +55,10 @@ class Evaluator:
         """Costs known before training (params, macs, latency_ms) for constraints."""
         return design_costs(design, names)
 
+    def evaluated_design(self, design: Design) -> Design:
+        """The design this evaluator actually sizes and scores (what a trial records)."""
+        return design
+
     def evaluate(self, design: Design, code: Code, *, trial: int, seed: int,
                  budget: float | None = None, context: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
@@ -245,6 +249,9 @@ class TrainEvaluator(Evaluator):
         from engine.data import adapt_design
 
         return adapt_design(design, self.splits())
+
+    def evaluated_design(self, design: Design) -> Design:
+        return self.adapt(design)
 
     def costs(self, design: Design, code: Code, names: tuple[str, ...]) -> dict[str, float]:
         return design_costs(self.adapt(design), names)

@@ -27,7 +27,8 @@ from engine.search.evaluators import (
 )
 from engine.search.executors import TrialTask, make_executor
 from engine.search.halving import Schedule, run_bracket
-from engine.search.pareto import hypervolume_2d, pareto_front, scalarize
+from engine.search.pareto import front_summary, score
+from engine.store.records import TrialRecord, objective_names
 
 FINAL = ("finished", "failed", "rejected")
 
@@ -88,10 +89,12 @@ class SearchJob(Job):
         self.space: SearchSpace = space_from_spec(config.space)
         self.evaluator = evaluator or evaluator_from_spec(config.evaluator, self.space)
         self.constraints = Constraints.from_dict(config.constraints)
-        self.objectives = [self._metric(o) for o in config.objectives] or [self.evaluator.objective]
+        self.objectives = list(objective_names(
+            {**config.to_dict(), "evaluator": {**config.evaluator,
+                                               "objective": self.evaluator.objective}}))
         self.schedule = Schedule.from_dict(config.schedule)
-        self.trials: dict[int, dict[str, Any]] = {}
-        self._partial: dict[int, dict[str, Any]] = {}
+        self.trials: dict[int, TrialRecord] = {}
+        self._partial: dict[int, TrialRecord] = {}
 
     def describe(self) -> str:
         c = self.config
@@ -99,9 +102,6 @@ class SearchJob(Job):
 
     def total(self) -> int | None:
         return self.config.budget
-
-    def _metric(self, name: str) -> str:
-        return self.evaluator.objective if name in ("accuracy", "objective") else name
 
     # -- the loop ---------------------------------------------------------------------------
     def _make_strategy(self) -> Strategy:
@@ -115,14 +115,14 @@ class SearchJob(Job):
         cfg = self.config
         store = self.store
         strategy = self._make_strategy()
-        stored: dict[int, dict[str, Any]] = {}
+        stored: dict[int, TrialRecord] = {}
         counts = {"evaluated": 0, "rejected": 0}
         self._partial = {}
         if store is not None and self.experiment_id is not None:
             store.set_experiment_status(self.experiment_id, "running")
             rows = store.trials(self.experiment_id)
-            stored = {t["trial"]: t for t in rows if t["status"] in FINAL}
-            self._partial = {t["trial"]: t for t in rows if t["status"] not in FINAL}
+            stored = {t.trial: t for t in rows if t.status in FINAL}
+            self._partial = {t.trial: t for t in rows if t.status not in FINAL}
             state = store.load_search_state(self.experiment_id)
             if state:
                 strategy.load_state_dict(state["strategy"])
@@ -175,7 +175,7 @@ class SearchJob(Job):
                                         "cancelled" if isinstance(exc, Cancelled) else "failed")
             raise
         if store is not None:
-            self.trials = {t["trial"]: t for t in store.trials(self.experiment_id)}
+            self.trials = {t.trial: t for t in store.trials(self.experiment_id)}
             store.finish_experiment(self.experiment_id, status)
         result = self.summary()
         result["strategy_status"] = strategy.status.value
@@ -185,9 +185,9 @@ class SearchJob(Job):
         parent = self.trials.get(cand.parent) if cand.parent is not None else None
         return TrialTask(self.evaluator, design, cand.code, cand.trial,
                          trial_seed(self.config.seed, cand.trial), budget,
-                         parent.get("run_id") if parent else None)
+                         parent.run_id if parent else None)
 
-    def _run_batch(self, batch: list[Candidate], stored: dict[int, dict[str, Any]],
+    def _run_batch(self, batch: list[Candidate], stored: dict[int, TrialRecord],
                    executor: Any, strategy: Strategy, counts: dict[str, int],
                    emit: EventSink) -> None:
         """Evaluate a batch (one candidate per worker); record and tell in trial order."""
@@ -209,7 +209,7 @@ class SearchJob(Job):
             self._tell(cand, record, strategy, counts, emit)
 
     def _run_bracket(self, batch: list[Candidate], rungs: list[float],
-                     stored: dict[int, dict[str, Any]], executor: Any, strategy: Strategy,
+                     stored: dict[int, TrialRecord], executor: Any, strategy: Strategy,
                      counts: dict[str, int], emit: EventSink) -> None:
         """Successive halving over the batch; every outcome is recorded before any tell,
         so a resumed bracket replays from the stored per-rung values."""
@@ -222,7 +222,7 @@ class SearchJob(Job):
             designs[cand.trial] = design = self.space.decode(cand.code)
             rec = stored.get(cand.trial) or self._partial.get(cand.trial)
             if rec is not None:
-                known[cand.trial] = dict((rec.get("metrics") or {}).get("rungs") or {})
+                known[cand.trial] = dict(rec.metrics.get("rungs") or {})
                 if cand.trial in stored:
                     continue
             outcome, costs = self._check(design, cand)
@@ -230,7 +230,7 @@ class SearchJob(Job):
             if outcome is not None:
                 early[cand.trial] = (outcome, costs)
         live = [t for t in by_trial if t not in early and
-                (t not in stored or stored[t]["status"] != "rejected")]
+                (t not in stored or stored[t].status != "rejected")]
 
         def evaluate(trial: int, budget: float) -> Any:
             return executor.submit(self._task(designs[trial], by_trial[trial], budget))
@@ -240,7 +240,7 @@ class SearchJob(Job):
                 metrics = {**outcome.metrics, "rungs": history, "code": list(
                     by_trial[trial].code)}
                 self.store.add_trial(self.experiment_id, trial, run_id=outcome.run_id,
-                                     status="running", arch=_design_dict(designs[trial]),
+                                     status="running", arch=self._evaluated(designs[trial])[0],
                                      metrics=metrics, error=outcome.error)
 
         final = run_bracket(live, rungs, self.schedule.eta, self.evaluator.objective,
@@ -256,27 +256,26 @@ class SearchJob(Job):
                 outcome = final[t]
                 if outcome is None:  # decided by values stored before a kill
                     rec = self._partial[t]
-                    m = {k: v for k, v in (rec.get("metrics") or {}).items()
-                         if k not in ("code", "parent_trial")}
-                    ok = self._value({"status": "finished", "metrics": m}) is not None
-                    outcome = TrialOutcome("finished" if ok else "failed", m,
-                                           rec.get("error"), rec.get("run_id"))
+                    m = {k: v for k, v in rec.metrics.items() if k not in ("code", "parent_trial")}
+                    ok = self._value({"trial": t, "status": "finished", "metrics": m}) is not None
+                    outcome = TrialOutcome("finished" if ok else "failed", m, rec.error,
+                                           rec.run_id)
                 records[t] = self._record(cand, designs[t], outcome, costs_of.get(t, {}))
         counts["brackets"] = counts.get("brackets", 0) + 1
         for cand in batch:
             self._tell(cand, records[cand.trial], strategy, counts, emit)
 
-    def _tell(self, cand: Candidate, record: dict[str, Any], strategy: Strategy,
+    def _tell(self, cand: Candidate, record: TrialRecord, strategy: Strategy,
               counts: dict[str, int], emit: EventSink) -> None:
         self.trials[cand.trial] = record
-        self._emit_trial(emit, cand, record)
-        counts["rejected" if record["status"] == "rejected" else "evaluated"] += 1
+        emit(TrialFinished(self.job_id, record=record))
+        counts["rejected" if record.status == "rejected" else "evaluated"] += 1
         strategy.tell(cand.trial, self._value(record))
         if self.store is not None:
             self.store.save_search_state(self.experiment_id, {
                 "strategy": strategy.state_dict(), "counts": counts})
         emit(Progress(self.job_id, done=counts["evaluated"], total=self.config.budget,
-                      message=f"trial {cand.trial} {record['status']}"))
+                      message=f"trial {cand.trial} {record.status}"))
 
     def _check(self, design: Any, cand: Candidate
                ) -> tuple[TrialOutcome | None, dict[str, float]]:
@@ -295,85 +294,78 @@ class SearchJob(Job):
             return TrialOutcome("rejected", dict(costs), "; ".join(problems)), costs
         return None, costs
 
+    def _evaluated(self, design: Any) -> tuple[dict[str, Any], str | None]:
+        """The JSON and hash of the design the evaluator scores (adapted to its data)."""
+        from engine.arch.serialize import design_hash
+
+        try:
+            design = self.evaluator.evaluated_design(design)
+        except Exception:  # noqa: BLE001 - the trial then fails in evaluation and says why
+            pass
+        return _design_dict(design), design_hash(design)
+
     def _record(self, cand: Candidate, design: Any, outcome: TrialOutcome,
-                costs: dict[str, float]) -> dict[str, Any]:
+                costs: dict[str, float]) -> TrialRecord:
         metrics = dict(outcome.metrics)
         for k, v in costs.items():
             metrics.setdefault(k, v)
         metrics["code"] = list(cand.code)
         if cand.parent is not None:
             metrics["parent_trial"] = cand.parent
-        arch = _design_dict(design)
-        record = {"trial": cand.trial, "status": outcome.status, "arch": arch,
-                  "metrics": metrics, "error": outcome.error, "run_id": outcome.run_id}
+        arch, key = self._evaluated(design)
         if self.store is not None:
             self.store.add_trial(self.experiment_id, cand.trial, run_id=outcome.run_id,
                                  status=outcome.status, arch=arch, metrics=metrics,
                                  error=outcome.error)
-        return record
+        return TrialRecord.from_row(
+            {"experiment_id": self.experiment_id or 0, "trial": cand.trial,
+             "status": outcome.status, "run_id": outcome.run_id, "arch": arch,
+             "metrics": metrics, "error": outcome.error}, tuple(self.objectives), key)
 
-    def _emit_trial(self, emit: EventSink, cand: Candidate, record: dict[str, Any]) -> None:
-        metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        emit(TrialFinished(self.job_id, experiment_id=self.experiment_id or 0,
-                           run_id=record.get("run_id"), trial=cand.trial,
-                           status=record["status"], arch=record.get("arch"), metrics=metrics,
-                           error=record.get("error")))
+    def _value(self, record: Any) -> float | None:
+        """The scalar the strategy maximises (``engine.search.pareto.score``)."""
+        rec = self._as_record(record)
+        values = [rec.value(o) for o in self.objectives]
+        if rec.status != "finished" or any(v is None for v in values):
+            return None
+        return score(values, self.objectives, self.constraints.to_dict())
 
-    def _value(self, record: dict[str, Any]) -> float | None:
-        """The scalar the strategy maximises (scalarized when there are cost objectives)."""
-        if record["status"] != "finished":
-            return None
-        m = record.get("metrics") or {}
-        acc = m.get(self.objectives[0])
-        if acc is None:
-            return None
-        costs = [m.get(o) for o in self.objectives[1:]]
-        if any(c is None for c in costs):
-            return None
-        return scalarize(acc, costs, [self.constraints.to_dict().get(f"max_{o}")
-                                      for o in self.objectives[1:]])
+    def _as_record(self, record: Any) -> TrialRecord:
+        if isinstance(record, TrialRecord):
+            return record
+        return TrialRecord.from_row({"experiment_id": self.experiment_id or 0, **record},
+                                    tuple(self.objectives))
 
     # -- results ----------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """best {arch, objective, report}, trials, pareto, experiment_id."""
-        done = [t for t in sorted(self.trials.values(), key=lambda t: t["trial"])
-                if t["status"] == "finished"
-                and all((t.get("metrics") or {}).get(o) is not None for o in self.objectives)]
-        ev = self.evaluator
-        best = None
-        if done:
-            top = max(done, key=lambda t: (self._value(t) or float("-inf"), -t["trial"]))
-            best = self._describe(top)
-        points = [[t["metrics"][o] for o in self.objectives] for t in done]
-        maximize = [True] + [False] * (len(self.objectives) - 1)
-        front = pareto_front(points, maximize) if points else []
+        """best {arch, objective, report}, trials, pareto, hypervolume, experiment_id."""
+        records = [self._as_record(t) for t in sorted(self.trials.values(),
+                                                      key=lambda t: t.trial)]
+        fs = front_summary(records, self.objectives, self.constraints.to_dict())
         counts: dict[str, int] = {}
-        for t in self.trials.values():
-            counts[t["status"]] = counts.get(t["status"], 0) + 1
+        for t in records:
+            counts[t.status] = counts.get(t.status, 0) + 1
         hv = None
-        if len(self.objectives) == 2 and points:
-            # reference: zero accuracy and the cost limit (or the largest cost seen)
-            cost = self.objectives[1]
-            limit = self.constraints.to_dict().get(f"max_{cost}")
-            ref = [0.0, float(limit if limit is not None else max(p[1] for p in points))]
-            hv = {"value": hypervolume_2d(points, ref, maximize), "reference": ref}
+        if fs.hypervolume is not None and fs.reference is not None:
+            hv = {"value": fs.hypervolume, "reference": list(fs.reference)}
+        ev = self.evaluator
         return {"experiment_id": self.experiment_id, "strategy": self.config.strategy,
                 "seed": self.config.seed, "objective": ev.objective, "report": ev.report,
-                "objectives": self.objectives, "best": best, "trials": len(self.trials),
-                "counts": counts, "hypervolume": hv,
-                "pareto": [{**self._describe(done[i]),
-                            "objectives": {o: done[i]["metrics"][o] for o in self.objectives}}
-                           for i in front]}
+                "objectives": self.objectives,
+                "best": None if fs.best is None else {
+                    **self._describe(fs.best), "score": fs.best_score,
+                    "objectives": {o: fs.best.value(o) for o in self.objectives}},
+                "trials": len(records), "counts": counts, "hypervolume": hv,
+                "pareto": [{**self._describe(t),
+                            "objectives": {o: t.value(o) for o in self.objectives}}
+                           for t in fs.front]}
 
-    def _describe(self, t: dict[str, Any]) -> dict[str, Any]:
-        m = t.get("metrics") or {}
-        out = {"trial": t["trial"], "arch": t.get("arch"),
-               "objective": m.get(self.evaluator.objective),
-               "report": m.get(self.evaluator.report), "run_id": t.get("run_id")}
-        code = m.get("code")
-        if isinstance(self.space, NB201Space) and code is not None:
-            out["cellstr"] = self.space.cellstr(code)
+    def _describe(self, t: TrialRecord) -> dict[str, Any]:
+        out = {"trial": t.trial, "arch": t.arch,
+               "objective": t.metrics.get(self.evaluator.objective),
+               "report": t.metrics.get(self.evaluator.report), "run_id": t.run_id}
+        if isinstance(self.space, NB201Space) and t.code is not None:
+            out["cellstr"] = self.space.cellstr(list(t.code))
         return out
 
 
@@ -382,9 +374,9 @@ def resume_search(store: Any, experiment_id: int, emit: EventSink,
     """Continue a search experiment after a kill; returns the job's result (None if it
     failed or was cancelled: see the emitted events)."""
     exp = store.get_experiment(experiment_id)
-    if exp.get("kind") != "search":
-        raise ValueError(f"experiment {experiment_id} is a {exp.get('kind')!r} experiment, "
+    if exp.kind != "search":
+        raise ValueError(f"experiment {experiment_id} is a {exp.kind!r} experiment, "
                          "not a search")
-    config = SearchConfig.from_dict(exp["config"])
+    config = SearchConfig.from_dict(exp.config)
     job = SearchJob(config, store, experiment_id=experiment_id, job_id=job_id)
     return job.run(emit)

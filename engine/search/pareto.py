@@ -1,4 +1,5 @@
-"""Multi-objective helpers: non-dominated sorting, Pareto front, 2-D hypervolume, scalarization.
+"""Multi-objective helpers: non-dominated sorting, Pareto front, 2-D hypervolume,
+scalarization, and ``front_summary``: the one definition of front, best and hypervolume.
 
 Points are sequences of objective values.  ``maximize`` says, per objective, whether
 larger is better (default: minimise everything).  Internally every objective is turned
@@ -10,7 +11,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 Point = Sequence[float]
 
@@ -174,3 +177,116 @@ def scalarize(accuracy: float, costs: Sequence[float] = (), targets: Sequence[fl
         w = weights[i] if i < len(weights) else -0.07
         value *= math.pow(max(float(cost), 1e-12) / float(target), w)
     return value
+
+
+# -- the one definition of front, best and hypervolume ----------------------------------------
+
+@dataclass(frozen=True)
+class FrontSummary:
+    """What ``front_summary`` found.  ``points`` are the complete, feasible items (input
+    order); ``front`` the non-dominated ones among them (input order); ``best`` the one
+    with the highest :func:`score`; ``hypervolume`` (two objectives only) is the area
+    dominated by the front and bounded by ``reference``."""
+
+    objectives: tuple[str, ...]
+    points: tuple[Any, ...] = ()
+    front: tuple[Any, ...] = ()
+    best: Any = None
+    best_score: float | None = None
+    hypervolume: float | None = None
+    reference: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class FrontIndices:
+    """``summarize_points``' answer, as indices into the points it was given."""
+
+    kept: list[int]
+    front: list[int]
+    best: int | None
+    best_score: float | None
+    hypervolume: float | None
+    reference: tuple[float, float] | None
+
+
+def _limit(constraints: Mapping[str, float] | None, name: str) -> float | None:
+    v = (constraints or {}).get(f"max_{name}")
+    return float(v) if v is not None else None
+
+
+def score(values: Sequence[float], objectives: Sequence[str],
+          constraints: Mapping[str, float] | None = None) -> float:
+    """The scalar a search maximises and "best" ranks by: the first objective itself, or
+    with cost objectives the MnasNet reward (targets: the cost limits, else 1)."""
+    return scalarize(values[0], list(values[1:]),
+                     [_limit(constraints, o) for o in objectives[1:]])
+
+
+def hypervolume_reference(costs: Iterable[float], cost_name: str,
+                          constraints: Mapping[str, float] | None = None) -> tuple[float, float]:
+    """Zero for the (maximised) first objective; the cost limit, else the largest cost
+    seen, for the (minimised) second."""
+    limit = _limit(constraints, cost_name)
+    return 0.0, float(limit if limit is not None else max(costs))
+
+
+def summarize_points(points: Any, objectives: Sequence[str],
+                     constraints: Mapping[str, float] | None = None, *,
+                     reference: tuple[float, float] | None = None,
+                     best: bool = True) -> FrontIndices:
+    """Front, best and hypervolume of an (n, m) array of objective values (first
+    maximised, the others minimised; NaN means missing).  Rows with a missing value or
+    above a ``max_<objective>`` limit are left out.  The hypervolume (two objectives) is
+    bounded by ``reference``, by default :func:`hypervolume_reference`.  Ties for best
+    go to the earliest row."""
+    import numpy as np
+
+    arr = np.asarray(points, dtype=float).reshape(-1, len(objectives))
+    ok = np.isfinite(arr).all(axis=1)
+    for j, name in enumerate(objectives[1:], start=1):
+        lim = _limit(constraints, name)
+        if lim is not None:
+            ok &= arr[:, j] <= lim
+    kept = np.flatnonzero(ok)
+    if not len(kept):
+        return FrontIndices([], [], None, None, None, None)
+    sub = arr[kept]
+    maximize = [True] + [False] * (len(objectives) - 1)
+    front = kept[np.asarray(pareto_front(sub if sub.shape[1] == 2 else sub.tolist(), maximize),
+                            dtype=int)]
+    top = top_score = None
+    if best:
+        scores = [score(row, objectives, constraints) for row in arr[front].tolist()]
+        k = max(range(len(front)), key=lambda i: (scores[i], -int(front[i])))
+        top, top_score = int(front[k]), scores[k]
+    hv = ref = None
+    if len(objectives) == 2:
+        ref = reference or hypervolume_reference(sub[:, 1].tolist(), objectives[1], constraints)
+        hv = hypervolume_2d(arr[front].tolist(), ref, maximize)
+    return FrontIndices(kept.tolist(), sorted(front.tolist()), top, top_score, hv, ref)
+
+
+def front_summary(trials: Iterable[Any], objectives: Sequence[str],
+                  constraints: Mapping[str, float] | None = None, *,
+                  reference: tuple[float, float] | None = None) -> FrontSummary:
+    """Front, best and hypervolume of ``trials`` under ``objectives`` (first maximised,
+    the others minimised): the one definition the search result, the CLI, the Pareto
+    plot and the experiments browser use.
+
+    An item has ``value(name) -> float | None`` (``TrialRecord``, the plot's points) and
+    optionally ``status``; unfinished items are left out, and so are those
+    :func:`summarize_points` leaves out.
+    """
+    names = tuple(objectives)
+    if not names:
+        raise ValueError("front_summary needs at least one objective")
+    items = [t for t in trials if getattr(t, "status", "finished") == "finished"]
+    nan = float("nan")
+    values = [[nan if (v := t.value(o)) is None else float(v) for o in names] for t in items]
+    if not items:
+        return FrontSummary(names)
+    r = summarize_points(values, names, constraints, reference=reference)
+    return FrontSummary(names, tuple(items[i] for i in r.kept),
+                        tuple(items[i] for i in r.front),
+                        None if r.best is None else items[r.best], r.best_score,
+                        r.hypervolume, r.reference)

@@ -57,6 +57,7 @@ def test_accuracy_and_loss_axes_show_plain_fractions(qtbot):
     from engine.arch.serialize import design_to_dict
     from engine.arch.space import NB201Space
     from engine.events import EpochFinished, TrialFinished
+    from engine.store.records import TrialRecord
 
     pareto = ParetoExplorer(redraw_ms=20)
     qtbot.addWidget(pareto)
@@ -64,8 +65,9 @@ def test_accuracy_and_loss_axes_show_plain_fractions(qtbot):
     pareto.show()
     for i, (params, acc) in enumerate([(5e3, 0.74), (1.3e4, 0.1), (1.8e4, 0.2)]):
         arch = design_to_dict(NB201Space().decode([i % 5, 1, 2, 3, 4, 0]))
-        pareto.add_trial(TrialFinished("job", experiment_id=1, trial=i, arch=arch,
-                                       metrics={"accuracy": acc, "params": params}))
+        pareto.add_trial(TrialFinished("job", record=TrialRecord.from_row(
+            {"experiment_id": 1, "trial": i, "arch": arch,
+             "metrics": {"accuracy": acc, "params": params}}, ("accuracy", "params"))))
     pareto.redraw()
     qtbot.wait(50)
     left = pareto.plot.getPlotItem().getAxis("left")

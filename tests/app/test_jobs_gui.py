@@ -280,11 +280,13 @@ def test_cancel_a_training_job_then_resume_it_from_the_browser(qtbot, studio):
 def test_double_click_opens_read_only_and_fork_makes_an_editable_copy(qtbot, studio):
     from engine.arch.serialize import design_to_dict
     from engine.arch.space import NB201Space
+    from engine.store.records import TrialRecord
 
     window, ui, store = studio
     arch = design_to_dict(NB201Space().decode([3, 3, 1, 2, 0, 4]))
-    ui.pareto.add_trial(TrialFinished("j", experiment_id=7, trial=0, arch=arch,
-                                      metrics={"accuracy": 0.8, "params": 1000.0}))
+    ui.pareto.add_trial(TrialFinished("j", record=TrialRecord.from_row(
+        {"experiment_id": 7, "trial": 0, "arch": arch,
+         "metrics": {"accuracy": 0.8, "params": 1000.0}}, ("accuracy", "params"))))
     ui.pareto.redraw()
     n = len(window.documents)
     ui.pareto.request_design(0)          # what a double-click on the point calls

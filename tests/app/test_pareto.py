@@ -13,6 +13,7 @@ from engine.arch.serialize import design_from_dict, design_to_dict
 from engine.arch.space import NB201Space
 from engine.events import TrialFinished
 from engine.search.pareto import hypervolume_2d
+from engine.store.records import TrialRecord
 
 # (params, accuracy): the front is a, c, e (b and d are dominated)
 DATA = [(100.0, 0.50), (300.0, 0.40), (200.0, 0.70), (400.0, 0.65), (800.0, 0.90)]
@@ -23,14 +24,19 @@ def _arch(i: int) -> dict:
     return design_to_dict(NB201Space().decode([i % 5, 1, 2, 3, 4, (i + 1) % 5]))
 
 
+def _trial(i: int, **row) -> TrialFinished:
+    return TrialFinished("job", record=TrialRecord.from_row(
+        {"experiment_id": 1, "trial": i, **row}, ("accuracy", "params")))
+
+
 @pytest.fixture
 def explorer(qtbot):
     w = ParetoExplorer(redraw_ms=20)
     qtbot.addWidget(w)
     w.resize(900, 600)
     for i, (p, a) in enumerate(DATA):
-        w.add_trial(TrialFinished("job", experiment_id=1, trial=i, arch=_arch(i),
-                                  metrics={"accuracy": a, "params": p, "macs": p * 10}))
+        w.add_trial(_trial(i, arch=_arch(i), metrics={"accuracy": a, "params": p,
+                                                      "macs": p * 10}))
     w.redraw()
     return w
 
@@ -42,8 +48,8 @@ def test_front_is_a_staircase_and_hypervolume_grows(explorer):
     assert np.allclose(y, [0.5, 0.5, 0.7, 0.7, 0.9])
     hv = [v for _, v in explorer.hv_history]
     assert hv == sorted(hv) and hv[-1] > hv[0] > 0
-    ref = 1000.0  # next power of ten above the largest cost
-    expected = hypervolume_2d([(p / ref, a) for p, a in DATA], (1.0, 0.0), [False, True])
+    # the engine's one definition: reference (0 accuracy, the largest cost)
+    expected = hypervolume_2d([(a, p) for p, a in DATA], (0.0, 800.0), [True, False])
     assert hv[-1] == pytest.approx(expected)
     assert "5 points" in explorer.summary.text() and "3 on the front" in explorer.summary.text()
 
@@ -68,8 +74,7 @@ def test_axis_log_scale_and_constraint_bands(explorer):
 
 
 def test_trials_without_accuracy_are_not_plotted(explorer):
-    ok = explorer.add_trial(TrialFinished("job", experiment_id=1, trial=9, status="rejected",
-                                          metrics={"params": 5.0}))
+    ok = explorer.add_trial(_trial(9, status="rejected", metrics={"params": 5.0}))
     assert not ok and len(explorer.points) == len(DATA)
 
 

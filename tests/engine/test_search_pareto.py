@@ -83,3 +83,35 @@ def test_numpy_front_matches_the_sort_on_large_inputs_with_ties():
     assert pareto_front(np.asarray(pts)) == expected  # array input
     flipped = [(-a, b) for a, b in pts]
     assert pareto_front(flipped, [True, False]) == expected
+
+
+class _T:
+    def __init__(self, trial, status="finished", **values):
+        self.trial, self.status, self.values = trial, status, values
+
+    def value(self, name):
+        return self.values.get(name)
+
+
+def test_front_summary_front_best_and_hypervolume():
+    from engine.search.pareto import front_summary, score
+
+    trials = [_T(0, acc=0.5, params=100.0), _T(1, acc=0.4, params=300.0),
+              _T(2, acc=0.7, params=200.0), _T(3, acc=0.65, params=400.0),
+              _T(4, acc=0.9, params=800.0), _T(5, "rejected", acc=0.99, params=10.0),
+              _T(6, acc=None, params=5.0), _T(7, acc=0.95, params=900.0)]
+    fs = front_summary(trials, ["acc", "params"], {"max_params": 850})
+    assert [t.trial for t in fs.points] == [0, 1, 2, 3, 4]       # 5-7 left out
+    assert [t.trial for t in fs.front] == [0, 2, 4]
+    assert fs.reference == (0.0, 850.0)
+    pts = [(t.value("acc"), t.value("params")) for t in fs.points]
+    assert fs.hypervolume == pytest.approx(hypervolume_2d(pts, (0.0, 850.0), [True, False]))
+    scores = {t.trial: score([t.value("acc"), t.value("params")], ["acc", "params"],
+                             {"max_params": 850}) for t in fs.points}
+    assert fs.best.trial == max(scores, key=scores.get) and fs.best_score == scores[fs.best.trial]
+    # without a limit the reference is the largest cost seen
+    assert front_summary(trials, ["acc", "params"]).reference == (0.0, 900.0)
+    # one objective: best is the highest value (earliest of ties), no hypervolume
+    one = front_summary([_T(0, acc=0.5), _T(1, acc=0.9), _T(2, acc=0.9)], ["acc"])
+    assert one.best.trial == 1 and one.best_score == 0.9 and one.hypervolume is None
+    assert front_summary([], ["acc", "params"]).best is None
