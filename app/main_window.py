@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import style
+from app.actions import ACTIONS, add_mnemonic, decorate, make_action, mnemonic
 from app.canvas.cell_editor import CellEditor
 from app.canvas.stack_editor import StackEditor
 from app.cost_worker import CostWorker
@@ -99,8 +100,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         self.docks[title] = dock
         if hasattr(self, "view_menu"):
-            self.view_menu.addAction(dock.toggleViewAction())
+            self._add_dock_toggle(dock)
         return dock
+
+    def _add_dock_toggle(self, dock: QDockWidget) -> None:
+        """The dock's show/hide action in the View menu, with a mnemonic of its own."""
+        toggle = dock.toggleViewAction()
+        used = {mnemonic(a.text()) for a in self.view_menu.actions()} - {""}
+        toggle.setText(add_mnemonic(dock.windowTitle(), used))
+        self.view_menu.addAction(toggle)
 
     def open_design(self, design: Design, read_only: bool = False,
                     path: str | None = None) -> DocumentController:
@@ -408,18 +416,8 @@ class MainWindow(QMainWindow):
         self.act_layout.setEnabled(has and doc.is_cell() and not doc.read_only)
 
     # -- actions and menus ----------------------------------------------------------------
-    def _action(self, text: str, slot, key=None, icon: str | None = None,
-                tip: str = "") -> QAction:
-        act = QAction(style.icon(icon) if icon else style.icon(""), text, self)
-        act.setProperty("icon_name", icon or "")
-        if key is not None:
-            act.setShortcut(QKeySequence(key))
-        if tip:
-            act.setStatusTip(tip)
-            act.setToolTip(f"{text} ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                           if key is not None else text)
-        act.triggered.connect(lambda _checked=False: slot())
-        return act
+    def _action(self, name: str, slot) -> QAction:
+        return make_action(self, name, slot)
 
     def _editor_call(self, name: str):
         def call():
@@ -429,56 +427,45 @@ class MainWindow(QMainWindow):
         return call
 
     def _create_actions(self) -> None:
-        K = QKeySequence.StandardKey
-        self.act_new = self._action("New cell design", lambda: self.new_design("cell"), K.New,
-                                    "new", "Start a new cell design")
-        self.act_new_stack = self._action("New block stack", lambda: self.new_design("stack"),
-                                          None, "stack")
-        self.act_open = self._action("Open…", self.open_dialog, K.Open, "open",
-                                     "Open a design file")
-        self.act_save = self._action("Save", self.save, K.Save, "save", "Save the design")
-        self.act_save_as = self._action("Save As…", self.save_as, K.SaveAs, "save-as")
-        self.act_import = self._action("Import…", self.import_dialog, "Ctrl+I", "import",
-                                       "Paste a Genotype, NAS-Bench-201 string or block strings")
-        self.act_export = self._action("Export design…", self.export_design, "Ctrl+E",
-                                       "export", "Write the design as JSON or text")
-        self.act_close = self._action("Close tab", lambda: self.close_tab(
-            self.tabs.currentIndex()), K.Close)
-        self.act_quit = self._action("Quit", self.close, K.Quit)
-        self.act_undo = self.undo_group.createUndoAction(self, "Undo")
-        self.act_undo.setShortcut(QKeySequence(K.Undo))
+        """The window's actions, all from the one table in app.actions."""
+        a, call = self._action, self._editor_call
+        self.act_new = a("new", lambda: self.new_design("cell"))
+        self.act_new_stack = a("new_stack", lambda: self.new_design("stack"))
+        self.act_open = a("open", self.open_dialog)
+        self.act_save = a("save", self.save)
+        self.act_save_as = a("save_as", self.save_as)
+        self.act_import = a("import", self.import_dialog)
+        self.act_export = a("export_design", self.export_design)
+        self.act_close = a("close", lambda: self.close_tab(self.tabs.currentIndex()))
+        self.act_quit = a("quit", self.close)
+        self.act_undo = decorate(self.undo_group.createUndoAction(self, ACTIONS["undo"].text),
+                                 "undo")
         self.act_undo.setIcon(style.icon("undo"))
-        self.act_redo = self.undo_group.createRedoAction(self, "Redo")
-        self.act_redo.setShortcuts(QKeySequence.keyBindings(K.Redo))
+        self.act_redo = decorate(self.undo_group.createRedoAction(self, ACTIONS["redo"].text),
+                                 "redo")
         self.act_redo.setIcon(style.icon("redo"))
-        self.act_delete = self._action("Delete", self._editor_call("delete_selection"),
-                                       K.Delete, "delete", "Delete the selection")
-        self.act_copy = self._action("Copy", self._editor_call("copy"), K.Copy, "copy")
-        self.act_paste = self._action("Paste", self._editor_call("paste"), K.Paste, "paste")
-        self.act_select_all = self._action("Select all", self._editor_call("select_all"),
-                                           K.SelectAll)
-        self.act_prefs = self._action("Preferences…", self.preferences, K.Preferences,
-                                      "preferences")
-        self.act_zoom_in = self._action("Zoom in", self._editor_call("zoom_in"), K.ZoomIn,
-                                        "zoom-in")
-        self.act_zoom_out = self._action("Zoom out", self._editor_call("zoom_out"), K.ZoomOut,
-                                         "zoom-out")
-        self.act_fit = self._action("Fit to window", self._editor_call("fit"), "Ctrl+0",
-                                    "fit", "Show the whole design")
-        self.act_layout = self._action("Auto-layout", self._editor_call("auto_layout"),
-                                       "Ctrl+L", "layout", "Arrange nodes by DAG generation")
+        self.act_delete = a("delete", call("delete_selection"))
+        self.act_copy = a("copy", call("copy"))
+        self.act_paste = a("paste", call("paste"))
+        self.act_select_all = a("select_all", call("select_all"))
+        self.act_prefs = a("prefs", self.preferences)
+        self.act_zoom_in = a("zoom_in", call("zoom_in"))
+        self.act_zoom_out = a("zoom_out", call("zoom_out"))
+        self.act_fit = a("fit", call("fit"))
+        self.act_layout = a("layout", call("auto_layout"))
 
     def _create_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        new_menu = file_menu.addMenu(style.icon("new"), "New")
+        new_menu = file_menu.addMenu(style.icon("new"), "&New")
         new_menu.addAction(self.act_new)
         new_menu.addAction(self.act_new_stack)
-        new_menu.addSeparator()
+        presets = new_menu.addMenu("From &preset")
+        used: set[str] = set()
         for name in preset_names():
-            new_menu.addAction(f"From preset: {name}", lambda n=name: self.open_preset(n))
+            presets.addAction(add_mnemonic(name, used), lambda n=name: self.open_preset(n))
         file_menu.addAction(self.act_open)
-        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         for a in (self.act_save, self.act_save_as, self.act_import, self.act_export,
@@ -495,7 +482,7 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(a)
         self.view_menu.addSeparator()
         for dock in self.docks.values():
-            self.view_menu.addAction(dock.toggleViewAction())
+            self._add_dock_toggle(dock)
         tools = QToolBar("Main toolbar", self)
         tools.setObjectName("toolbar-main")
         tools.setIconSize(QSize(20, 20))
@@ -511,7 +498,9 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         files = self.settings.recent_files()
-        for path in files:
-            self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_file(p))
+        for i, path in enumerate(files):
+            prefix = f"&{i + 1} " if i < 9 else ""
+            self.recent_menu.addAction(prefix + Path(path).name.replace("&", "&&"),
+                                       lambda p=path: self.open_file(p))
         if not files:
             self.recent_menu.addAction("(none)").setEnabled(False)

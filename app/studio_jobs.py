@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
+from app.actions import make_action
 from app.jobs import factory
 from app.jobs.dialogs import CompressDialog, SearchDialog, TrainDialog
 from app.jobs.export_dialog import ExportDialog
@@ -206,17 +206,6 @@ class JobUI(QObject):
             self.runner.shutdown(30000)
 
 
-def _action(window: QMainWindow, text: str, slot: Any, key: str | None = None,
-            tip: str = "") -> QAction:
-    act = QAction(text, window)
-    if key:
-        act.setShortcut(QKeySequence(key))
-    act.setStatusTip(tip or text)
-    act.setToolTip(tip or text)
-    act.triggered.connect(lambda _checked=False: slot())
-    return act
-
-
 def _make_room(window: QMainWindow, dock: Any, share: float = 0.45) -> None:
     """Grow a docked panel to ``share`` of the window height (never shrinks it)."""
     want = int(window.height() * share)
@@ -266,21 +255,11 @@ def install_job_ui(main_window: QMainWindow, store: Any = None) -> JobUI:
                 lambda visible, d=dock: visible and QTimer.singleShot(
                     0, lambda: _make_room(main_window, d)))
 
-    acts = {
-        "train": _action(main_window, "Train current design…",
-                         lambda: ui._run_dialog(ui.train_dialog()), "Ctrl+T",
-                         "Train the open design on a dataset (digits is built in)"),
-        "search": _action(main_window, "Search…", lambda: ui.launch_search(ui.search_dialog()),
-                          "Ctrl+Shift+R", "Search a space of architectures"),
-        "compress": _action(main_window, "Compress run…", lambda: ui.compress_dialog(),
-                            None, "Prune and/or quantize a trained run"),
-        "export": _action(main_window, "Export run…", lambda: ui.export_dialog(), "Ctrl+E",
-                          "Export a trained run to ONNX, TorchScript or a bundle"),
-        "fork": _action(main_window, "Fork to edit", ui.fork_current, "Ctrl+Shift+F",
-                        "Open an editable copy of the current design"),
-        "cancel": _action(main_window, "Cancel all jobs", ui.runner.cancel_all, None,
-                          "Stop the running job and drop the queued ones"),
-    }
+    slots = {"train": lambda: ui._run_dialog(ui.train_dialog()),
+             "search": lambda: ui.launch_search(ui.search_dialog()),
+             "compress": lambda: ui.compress_dialog(), "export": lambda: ui.export_dialog(),
+             "fork": ui.fork_current, "cancel": ui.runner.cancel_all}
+    acts = {key: make_action(main_window, f"run.{key}", slot) for key, slot in slots.items()}
     menu = main_window.menuBar().addMenu("&Run")
     for key in ("train", "search", "compress", "export", None, "fork", None, "cancel"):
         menu.addSeparator() if key is None else menu.addAction(acts[key])
