@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -140,11 +141,22 @@ class ExportDialog(QDialog):
         if run_id is None or not text:
             self.status.setText("Choose a run and a destination file.")
             return None
+        from engine.export.common import ExportError
+        from engine.export.destination import DestinationExists, check_output
+
         path = Path(text).expanduser()
+        force = False
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            job = factory.ExportJob(self.store, int(run_id), self.fmt(), path)
-        except (OSError, ValueError) as exc:
+            try:
+                check_output(path, self.fmt(), store=self.store)
+            except DestinationExists:
+                if not self.confirm_replace(path):
+                    self.status.setText(f"Not exported: {path} already exists.")
+                    return None
+                force = True
+                check_output(path, self.fmt(), store=self.store, force=True)
+            job = factory.ExportJob(self.store, int(run_id), self.fmt(), path, force=force)
+        except (ExportError, OSError, ValueError) as exc:
             self.status.setText(f"<span style='color:#b00020'>{exc}</span>")
             return None
         self.result = None
@@ -152,6 +164,16 @@ class ExportDialog(QDialog):
         self.status.setText(f"Exporting run {run_id} as {self.fmt()}…")
         self.job_id = self.runner.submit(job)
         return self.job_id
+
+    def confirm_replace(self, path: Path) -> bool:
+        """Ask before an export replaces an existing file or bundle folder."""
+        what = "bundle folder" if path.is_dir() else "file"
+        answer = QMessageBox.question(
+            self, "Replace existing export?",
+            f"The {what} {path} already exists.\nReplace it with this export?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_job_ended(self, event: object) -> None:
         if getattr(event, "job_id", None) != self.job_id:

@@ -150,11 +150,13 @@ class ExportJob(Job):
 
     kind = "export"
 
-    def __init__(self, store: Any, run_id: int, fmt: str, path: str | Path) -> None:
+    def __init__(self, store: Any, run_id: int, fmt: str, path: str | Path, *,
+                 force: bool = False) -> None:
         super().__init__()
         if fmt not in EXPORT_FORMATS:
             raise ValueError(f"unknown export format {fmt!r}; choose {', '.join(EXPORT_FORMATS)}")
         self.store, self.run_id, self.fmt, self.path = store, int(run_id), fmt, Path(path)
+        self.force = force  # replace an existing output (the user said so)
 
     def describe(self) -> str:
         return f"export run {self.run_id} as {self.fmt} to {self.path.name}"
@@ -166,5 +168,6 @@ class ExportJob(Job):
         from engine.export import export_run
 
         token.check()
-        result = dict(export_run(self.store, self.run_id, self.fmt, self.path))
+        result = dict(export_run(self.store, self.run_id, self.fmt, self.path,
+                                 force=self.force))
         return {k: v for k, v in result.items() if not (isinstance(v, float) and math.isnan(v))}

@@ -20,6 +20,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("run_id", type=int, metavar="RUN_ID")
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing output file or bundle (never the store or a "
+                   "checkpoint)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     p.add_argument("--json", action="store_true", help="print the export record as JSON")
     p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
@@ -37,12 +40,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         try:  # the run, its checkpoint and weights: bad input, exit 2
             loaded = load_run_model(store, args.run_id)
-            check_output(args.output, args.format)
+            check_output(args.output, args.format, store=store, force=args.force)
         except (StoreError, CheckpointError, ExportError) as exc:
             raise CliError(str(exc)) from exc
         try:  # the export itself (unsupported op...): the job failed, exit 1
             details = export_run(store, args.run_id, args.format, args.output, loaded,
-                                 **options)
+                                 force=args.force, **options)
         except ExportError as exc:
             raise CliError(str(exc), code=EXIT_FAILED) from exc
     finally:

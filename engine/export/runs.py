@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from engine.export.common import ExportError, file_digest
+from engine.export.destination import check_output
 
 Format = Literal["onnx", "torchscript", "bundle"]
 FORMATS = ("onnx", "torchscript", "bundle")
@@ -54,36 +55,18 @@ def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module, dict[str, A
     return design, model.eval(), run
 
 
-def check_output(path: str | Path, fmt: str) -> Path:
-    """Make sure ``fmt`` can be written at ``path`` (creating missing folders), or raise
-    ``ExportError`` naming the path: a bundle folder is a folder, every other output a file.
-    """
-    import tempfile
-
-    path = Path(path).expanduser()
-    folder_out = fmt == "bundle" and path.suffix.lower() != ".zip"
-    if folder_out and path.exists() and not path.is_dir():
-        raise ExportError(f"{path}: is a file; a bundle is written as a folder (or give a "
-                          ".zip path)")
-    if not folder_out and path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file path for the {fmt} export")
-    where = path if folder_out else path.parent
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=where):
-            pass
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot write there ({exc.strerror or exc})") from exc
-    return path
-
-
 def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
-                 metadata: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
-    """Export ``model`` in ``fmt`` to ``path``; returns details incl. sha256 and bytes."""
+                 metadata: dict[str, Any] | None = None, *, store: Any = None,
+                 force: bool = False, **options: Any) -> dict[str, Any]:
+    """Export ``model`` in ``fmt`` to ``path``; returns details incl. sha256 and bytes.
+
+    ``path`` is checked first (``check_output``): never the store or a checkpoint, and an
+    existing output is replaced only with ``force``.
+    """
     from engine.builders import input_shape_of
 
     shape = input_shape_of(design)
-    path = check_output(path, fmt)
+    path = check_output(path, fmt, store=store, force=force)
     if fmt == "onnx":
         from engine.export.onnx_export import export_onnx
 
@@ -112,18 +95,20 @@ def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
 
 
 def export_run(store: Any, run_id: int, fmt: Format, path: str | Path,
-               loaded: tuple[Any, nn.Module, dict[str, Any]] | None = None,
-               **options: Any) -> dict[str, Any]:
+               loaded: tuple[Any, nn.Module, dict[str, Any]] | None = None, *,
+               force: bool = False, **options: Any) -> dict[str, Any]:
     """Export run ``run_id`` and record the artifact (sha256, bytes, verified) in the store.
 
-    ``loaded`` is ``load_run_model(store, run_id)`` when the caller already has it.
+    ``loaded`` is ``load_run_model(store, run_id)`` when the caller already has it;
+    ``force`` replaces an existing output (the store and checkpoints never).
     """
     design, model, run = loaded if loaded is not None else load_run_model(store, run_id)
     metadata = {"run_id": run_id, "params": run.get("params"), "macs": run.get("macs"),
                 "test_accuracy": run.get("test_accuracy"),
                 "best_val_accuracy": run.get("best_val_accuracy"),
                 "dataset": (run.get("config") or {}).get("dataset")}
-    details = export_model(design, model, fmt, path, metadata=metadata, **options)
+    details = export_model(design, model, fmt, path, metadata=metadata, store=store,
+                           force=force, **options)
     details["artifact_id"] = store.add_artifact(
         run_id, fmt, str(Path(path).resolve()), sha256=details["sha256"],
         bytes=details["bytes"], verified=details["verified"],

@@ -18,12 +18,11 @@ class CheckpointError(Exception):
     """A checkpoint is missing, unreadable or not ours; the message names the file."""
 
 
-def run_checkpoint_dir(run_id: int | str, db_path: str | Path | None = None) -> Path:
-    """``checkpoints_dir()/run-<id>/`` for the default store (created on demand).
-
-    Runs of another database file get ``checkpoints_dir()/<db name>-<hash>/run-<id>/``
-    so that equal run ids of different databases never share a checkpoint.
-    """
+def checkpoints_root(db_path: str | Path | None = None) -> Path:
+    """The folder holding every run folder of the store at ``db_path`` (not created):
+    ``checkpoints_dir()`` for the default store, ``checkpoints_dir()/<db name>-<hash>``
+    for another database file, so that equal run ids of different databases never
+    share a checkpoint."""
     import hashlib
 
     from engine.paths import checkpoints_dir, default_db_path
@@ -34,7 +33,12 @@ def run_checkpoint_dir(run_id: int | str, db_path: str | Path | None = None) -> 
         if db != default_db_path().resolve():
             digest = hashlib.sha256(str(db).encode()).hexdigest()[:8]
             base = base / f"{db.stem}-{digest}"
-    path = base / f"run-{run_id}"
+    return base
+
+
+def run_checkpoint_dir(run_id: int | str, db_path: str | Path | None = None) -> Path:
+    """``checkpoints_root(db_path)/run-<id>/`` (created on demand)."""
+    path = checkpoints_root(db_path) / f"run-{run_id}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

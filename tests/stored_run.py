@@ -1,0 +1,38 @@
+"""A finished run with a checkpoint in a store, without training (export tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def tiny_cell_design(name: str = "tiny-cell") -> Any:
+    from engine.arch.presets import get_preset
+
+    design = get_preset("darts-v2")
+    design.name = name
+    design.set_macro(channels=4, layers=3, input_shape=(1, 8, 8), classes=10)
+    return design
+
+
+def add_stored_run(store: Any, design: Any = None, seed: int = 0,
+                   config: dict | None = None) -> tuple[int, Path]:
+    """``(run_id, checkpoint path)`` of a finished run holding random weights."""
+    import torch
+
+    from engine.builders import build_model
+    from engine.train.checkpoint import run_checkpoint_dir, save_checkpoint
+
+    design = design or tiny_cell_design()
+    torch.manual_seed(seed)
+    model = build_model(design)
+    key = store.add_design(design)
+    exp = store.create_experiment("train", config or {"dataset": "digits"},
+                                  environment={"python": "test"})
+    run_id = store.create_run(exp, key, config=config or {"dataset": "digits"})
+    ckpt = run_checkpoint_dir(run_id, store.path) / "last.pt"
+    save_checkpoint({"model": model.state_dict()}, ckpt)
+    store.update_run(run_id, status="finished", checkpoint=str(ckpt), test_accuracy=0.5,
+                     best_val_accuracy=0.5, epochs_done=1)
+    store.finish_experiment(exp)
+    return run_id, ckpt
