@@ -136,6 +136,62 @@ class StageCard(QGraphicsObject):
                              f"#{self.index + 1}")
 
 
+def follow_stages(indices: list[int], events: list[ChangeEvent]) -> list[int]:
+    """Where the stages at ``indices`` are after ``events`` (moves, inserts, removes)."""
+    out = []
+    for i in indices:
+        for e in events:
+            d = e.detail
+            if e.kind == "move_stage":
+                src, dst = d["src"], d["dst"]
+                if i == src:
+                    i = dst
+                elif src < i <= dst:
+                    i -= 1
+                elif dst <= i < src:
+                    i += 1
+            elif e.kind == "insert_stage" and i >= d["index"]:
+                i += 1
+            elif e.kind == "remove_stage":
+                if i == d["index"]:
+                    i = -1
+                    break
+                if i > d["index"]:
+                    i -= 1
+        if i >= 0:
+            out.append(i)
+    return out
+
+
+class DropIndicator(QGraphicsItem):
+    """A line between two cards: where a dragged card or a dropped block will land."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(10)
+        self.setVisible(False)
+        self.slot: int | None = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return QRectF(-14, -6, CARD_W + 28, 12)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = style.canvas_color("selection")
+        painter.setPen(QPen(color, 3.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.drawLine(QPointF(0, 0), QPointF(CARD_W, 0))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawEllipse(QPointF(-6, 0), 5, 5)
+        painter.drawEllipse(QPointF(CARD_W + 6, 0), 5, 5)
+
+
+def slot_y(slot: int) -> float:
+    """Scene y of the gap above stage ``slot`` (the stem card sits at y = 0)."""
+    return (slot + 1) * (CARD_H + GAP) - GAP / 2
+
+
 class ReorderStageInteraction:
     """Drag a stage card vertically; release drops it at the slot under it."""
 
@@ -143,13 +199,20 @@ class ReorderStageInteraction:
         self.scene, self.card = scene, card
         self.x = card.pos().x()
 
+    def slot(self) -> int:
+        """The insertion slot under the dragged card (0 = above the first stage)."""
+        return self.scene.index_at(self.card.pos().y() + CARD_H / 2)
+
     def move(self) -> None:
         self.card.setX(self.x)
         self.card.setZValue(5)
+        slot, here = self.slot(), self.card.index
+        self.scene.show_drop_slot(None if slot in (here, (here or 0) + 1) else slot)
 
     def finish(self) -> bool:
         assert self.card.index is not None
-        dst = self.scene.index_at(self.card.pos().y() + CARD_H / 2)
+        self.scene.show_drop_slot(None)
+        dst = self.slot()
         if dst > self.card.index:
             dst -= 1
         if not self.scene.doc.move_stage(self.card.index, dst):
@@ -191,6 +254,7 @@ class StackScene(PaletteDropTarget, QGraphicsScene):
         super().__init__()
         self.doc = doc
         self.cards: list[StageCard] = []
+        self.indicator = DropIndicator()
         self._reorder: ReorderStageInteraction | None = None
         self._drop = DropBlockInteraction(self)
         self.rebuild()
@@ -203,10 +267,13 @@ class StackScene(PaletteDropTarget, QGraphicsScene):
         assert isinstance(self.doc.design, BlockStack)
         return self.doc.design
 
-    def rebuild(self) -> None:
-        keep = set(self.selected_keys())
+    def rebuild(self, keep: set[tuple[str, int]] | None = None) -> None:
+        """Recreate the cards; ``keep`` (default: the current selection) is selected."""
+        keep = set(self.selected_keys()) if keep is None else keep
         self.blockSignals(True)
         self.clear()
+        self.indicator = DropIndicator()
+        self.addItem(self.indicator)
         stack = self.stack
         scaled = scaled_stages(stack)
         y = 0.0
@@ -237,7 +304,16 @@ class StackScene(PaletteDropTarget, QGraphicsScene):
         self.selection_keys_changed.emit(self.selected_keys())
 
     def _on_changed(self, events: list[ChangeEvent]) -> None:
-        self.rebuild()
+        """Rebuild; the selection follows its stages (a moved card stays selected)."""
+        kept = follow_stages([i for _k, i in self.selected_keys()], events)
+        self.rebuild({("stage", i) for i in kept})
+
+    def show_drop_slot(self, slot: int | None) -> None:
+        """Show the drop line above stage ``slot`` (None hides it)."""
+        self.indicator.slot = slot
+        self.indicator.setVisible(slot is not None)
+        if slot is not None:
+            self.indicator.setPos(0, slot_y(slot))
 
     def apply_problems(self, problems: list[ItemProblem]) -> None:
         msgs: dict[int, list[str]] = {}
@@ -275,7 +351,15 @@ class StackScene(PaletteDropTarget, QGraphicsScene):
         return self.doc.remove_stages([i for _k, i in self.selected_keys()])
 
     def handle_drop(self, mime: QMimeData, pos: QPointF) -> bool:
+        self.show_drop_slot(None)
         return self._drop.drop(mime, pos)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        super().dragMoveEvent(event)
+        self.show_drop_slot(self.index_at(event.scenePos().y()) if event.isAccepted() else None)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.show_drop_slot(None)
 
     # -- events --------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802

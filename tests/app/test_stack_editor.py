@@ -156,3 +156,69 @@ def test_clicking_an_empty_spot_keeps_the_stack(editor):
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      QPoint(5, 5))
     assert editor.doc.undo_stack.count() == 0
+
+
+def _drag_card(editor, index: int, slots: float, during=None):
+    view = editor.view
+    card = editor.scene.cards[index]
+    start = view.mapFromScene(card.scenePos() + QPointF(100, CARD_H / 2))
+    end = view.mapFromScene(card.scenePos() + QPointF(100, CARD_H / 2 + slots * (CARD_H + GAP)))
+    QTest.mousePress(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     start)
+    for i in range(1, 8):
+        QTest.mouseMove(view.viewport(), start + (end - start) * i / 7)
+    if during is not None:
+        during()
+    QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier, end)
+
+
+def test_the_selection_and_inspector_follow_a_moved_stage(editor, qtbot):
+    doc = editor.doc
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    editor.selection_changed.connect(lambda which, keys: inspector.show_selection(doc, which,
+                                                                                 keys))
+    moved = doc.design.stages[3]
+    seen = {}
+
+    def look():
+        ind = editor.scene.indicator
+        seen.update(visible=ind.isVisible(), slot=ind.slot)
+
+    _drag_card(editor, 3, 2.2, during=look)
+    assert seen == {"visible": True, "slot": 6}   # the line shows where #4 lands
+    assert not editor.scene.indicator.isVisible()
+    assert doc.design.stages[5] is moved
+    assert editor.scene.selected_keys() == [("stage", 5)]
+    qtbot.waitUntil(lambda: inspector.keys == [("stage", 5)])
+    before = [s.channels for s in doc.design.stages]
+    inspector.fields["channels"].setValue(moved.channels + 8)
+    after = [s.channels for s in doc.design.stages]
+    assert after[5] == before[5] + 8 and after[:5] + after[6:] == before[:5] + before[6:]
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()   # the move back: the selection goes with the stage
+    assert doc.design.stages[3] is moved
+    assert editor.scene.selected_keys() == [("stage", 3)]
+
+
+def test_a_palette_drag_shows_where_the_block_goes(editor):
+    from PySide6.QtCore import QMimeData  # noqa: F401 - the drop path takes QMimeData
+
+    scene = editor.scene
+    scene.show_drop_slot(scene.index_at(slot_y(2)))
+    assert scene.indicator.isVisible() and scene.indicator.pos().y() == slot_y(2)
+    assert scene.handle_drop(op_mime("ir"), QPointF(100, slot_y(2)))
+    assert not scene.indicator.isVisible()
+
+
+def test_follow_stages_maps_indices_through_edits():
+    from app.canvas.stack_scene import follow_stages
+    from engine.arch.model import ChangeEvent
+
+    move = ChangeEvent("move_stage", {"src": 3, "dst": 5})
+    assert follow_stages([3, 4, 5, 6, 0], [move]) == [5, 3, 4, 6, 0]
+    back = ChangeEvent("move_stage", {"src": 5, "dst": 3})
+    assert follow_stages([5, 3, 4], [back]) == [3, 4, 5]
+    assert follow_stages([1, 2], [ChangeEvent("remove_stage", {"index": 1})]) == [1]
+    assert follow_stages([1, 2], [ChangeEvent("insert_stage", {"index": 2})]) == [1, 3]
