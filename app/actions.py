@@ -46,6 +46,10 @@ ACTIONS: dict[str, ActionSpec] = {
     "paste": ActionSpec("&Paste", K.Paste, "paste", "Paste copied nodes"),
     "delete": ActionSpec("&Delete", K.Delete, "delete", "Delete the selection"),
     "select_all": ActionSpec("Select &all", K.SelectAll, "", "Select every node and edge"),
+    "choose_op": ActionSpec("C&hange op…", "F2", "",
+                            "Choose the op of the selected edge or block (Enter on the canvas)"),
+    "apply_op": ActionSpec("Apply palette op to se&lection", "Ctrl+Return", "",
+                           "Give the selected edges or stages the op highlighted in the palette"),
     "prefs": ActionSpec("Pr&eferences…", K.Preferences, "preferences"),
     # View
     "zoom_in": ActionSpec("Zoom i&n", K.ZoomIn, "zoom-in"),

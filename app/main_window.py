@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.palette = Palette()
+        self.palette.apply_requested.connect(self.apply_palette_op)
         self.palette.setMinimumWidth(200)
         self.inspector = Inspector()
         self.inspector.setMinimumWidth(260)
@@ -177,6 +178,18 @@ class MainWindow(QMainWindow):
 
     def editor_for(self, doc: DocumentController) -> Editor:
         return self.tabs.widget(self.tab_index(doc))  # type: ignore[return-value]
+
+    def apply_palette_op(self, op: str | None) -> bool:
+        """The palette's "apply to selection" on the current canvas."""
+        editor = self.current_editor()
+        if editor is None or editor.doc.read_only:
+            return False
+        if editor.apply_op(op):
+            return True
+        self.statusBar().showMessage(
+            "Select edges (cell) or stages (stack) on the canvas, then apply an op of that "
+            "kind", 5000)
+        return False
 
     # -- prompts (tests replace these) ---------------------------------------------------
     def ask_save_changes(self, doc: DocumentController) -> str:
@@ -350,6 +363,8 @@ class MainWindow(QMainWindow):
             self._update_actions()
             return
         self.undo_group.setActiveStack(doc.undo_stack)
+        self.palette.set_kind("cell" if doc.is_cell() else "block")
+        self.current_editor().views()[0].setFocus()   # keys go to the canvas first
         self.inspector.show_selection(doc, "normal" if doc.is_cell() else "stack", [])
         self.metrics.set_design_name(doc.design.name, doc.design.kind)
         self._show_problems(doc)
@@ -413,6 +428,8 @@ class MainWindow(QMainWindow):
                   self.act_zoom_out, self.act_fit, self.act_delete, self.act_copy,
                   self.act_paste, self.act_select_all, self.act_close):
             a.setEnabled(has)
+        for a in (self.act_choose_op, self.act_apply_op):
+            a.setEnabled(has and not doc.read_only)
         self.act_layout.setEnabled(has and doc.is_cell() and not doc.read_only)
 
     # -- actions and menus ----------------------------------------------------------------
@@ -448,6 +465,8 @@ class MainWindow(QMainWindow):
         self.act_copy = a("copy", call("copy"))
         self.act_paste = a("paste", call("paste"))
         self.act_select_all = a("select_all", call("select_all"))
+        self.act_choose_op = a("choose_op", call("choose_op"))
+        self.act_apply_op = a("apply_op", lambda: self.apply_palette_op(self.palette.current_op()))
         self.act_prefs = a("prefs", self.preferences)
         self.act_zoom_in = a("zoom_in", call("zoom_in"))
         self.act_zoom_out = a("zoom_out", call("zoom_out"))
@@ -475,7 +494,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_copy, self.act_paste,
-                  self.act_delete, self.act_select_all, None, self.act_prefs):
+                  self.act_delete, self.act_select_all, None, self.act_choose_op,
+                  self.act_apply_op, None, self.act_prefs):
             edit.addSeparator() if a is None else edit.addAction(a)
         self.view_menu = bar.addMenu("&View")
         for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout):

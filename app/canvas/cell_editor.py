@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayou
 
 from app.canvas.cell_scene import CellScene
 from app.canvas.interactions import FRAGMENT_MIME
+from app.canvas.op_menu import MenuRunner, choose, run_menu
 from app.canvas.view import CanvasView
 from app.document.controller import DocumentController
 from engine.ops import registry
@@ -69,6 +70,7 @@ class CellEditor(QWidget):
         self.scenes: dict[str, CellScene] = {}
         self.panes: dict[str, CellPane] = {}
         self._active = "normal"
+        self.menu_runner: MenuRunner = run_menu
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -82,8 +84,43 @@ class CellEditor(QWidget):
             scene.selection_keys_changed.connect(
                 lambda keys, w=which: self._on_selection(w, keys))
             pane.view.viewport().installEventFilter(self)
+            scene.rebuilt.connect(pane.view.content_changed)
+            scene.item_activated.connect(lambda key, w=which: self.choose_op(w, key))
             self.splitter.addWidget(pane)
         lay.addWidget(self.splitter, 1)
+
+    def choose_op(self, which: str | None = None, key: tuple[str, int] | None = None) -> bool:
+        """The op chooser for an edge (its op) or a node (a new input through the op)."""
+        which = which or self._active
+        scene = self.scenes[which]
+        if key is None:
+            keys = scene.selected_keys()
+            if not keys:
+                return False
+            key = keys[0]
+        kind, ident = key
+        cell = scene.cell
+        if kind == "edge" and 0 <= ident < len(cell.edges):
+            item = next(e for e in scene.edge_items if e.index == ident)
+            e = cell.edges[ident]
+            op = choose(self.menu_runner, "cell", f"Op of edge {e.source} → {e.target}", e.op,
+                        self.panes[which].view, item)
+            return op is not None and self.doc.set_edge_op(which, ident, op)
+        if kind == "node" and ident in scene.node_items:
+            op = choose(self.menu_runner, "cell", f"New input of node {ident} through…", None,
+                        self.panes[which].view, scene.node_items[ident])
+            return op is not None and self.doc.add_input_edge(which, ident, op)
+        return False
+
+    def apply_op(self, op: str | None) -> bool:
+        """The palette's "apply to selection": selected edges take ``op`` (one step)."""
+        if not op or not registry.exists(op) or registry.get(op).kind != "cell":
+            return False
+        done = False
+        for which, scene in self.scenes.items():
+            edges = [i for kind, i in scene.selected_keys() if kind == "edge"]
+            done = bool(edges) and self.doc.set_edges_op(which, edges, op) or done
+        return done
 
     def set_op_provider(self, provider) -> None:
         for scene in self.scenes.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.interactions import (
@@ -15,19 +15,22 @@ from app.canvas.interactions import (
     PaletteDropTarget,
 )
 from app.canvas.items import LOD_TINY, EdgeItem, NodeItem, OutputItem, OverviewItem, PortItem
+from app.canvas.keyboard import KeyboardSelection
 from app.canvas.layout import output_position, positions_for
+from app.canvas.routing import place_labels, route_edges
 from app.document.controller import DocumentController, ItemProblem
 from engine.arch.model import ChangeEvent
 from engine.ops import registry
 
 MAX_OUTPUT_CURVES = 40
-LABEL_SPOTS = (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75, 0.5)
 
 
-class CellScene(PaletteDropTarget, QGraphicsScene):
+class CellScene(PaletteDropTarget, KeyboardSelection, QGraphicsScene):
     """Nodes and edges of ``doc.design.cell(which)``; rebuilt from the model on change."""
 
     selection_keys_changed = Signal(object)  # list of ("node"|"edge", id)
+    item_activated = Signal(object)  # ("node"|"edge", id): Enter on the item
+    rebuilt = Signal()  # items recreated after an edit (views keep the design in sight)
 
     def __init__(self, doc: DocumentController, which: str) -> None:
         super().__init__()
@@ -39,6 +42,7 @@ class CellScene(PaletteDropTarget, QGraphicsScene):
         self.output_item: OutputItem | None = None
         self.overview: OverviewItem | None = None
         self.zoom = 1.0
+        self._drawn: dict[int, tuple[float, float]] = {}
         self._edge_gesture: NewEdgeInteraction | None = None
         self._move_gesture: MoveSelectionInteraction | None = None
         self._drop = DropOpInteraction(self)
@@ -59,7 +63,8 @@ class CellScene(PaletteDropTarget, QGraphicsScene):
         self.blockSignals(True)
         self.clear()
         cell = self.cell
-        positions = positions_for(cell)
+        positions = positions_for(cell, self._drawn)
+        self._drawn = positions
         self.node_items = {}
         for n in cell.all_ids():
             item = NodeItem(n, cell.n_inputs, n in cell.concat)
@@ -104,6 +109,7 @@ class CellScene(PaletteDropTarget, QGraphicsScene):
         rect = self.itemsBoundingRect().adjusted(-400, -300, 400, 300)
         self.setSceneRect(rect)
         self.selection_keys_changed.emit(self.selected_keys())
+        self.rebuilt.emit()
 
     def set_zoom(self, zoom: float) -> None:
         """Called by the view: below LOD_TINY a big cell is drawn by its overview item."""
@@ -123,40 +129,21 @@ class CellScene(PaletteDropTarget, QGraphicsScene):
             item.setVisible(not on)
 
     def place_labels(self) -> None:
-        """Slide each op label along its curve to the first spot free of other labels/nodes."""
-        grid: dict[tuple[int, int], list[QRectF]] = {}
-        size = 96.0
-
-        def cells(r: QRectF):
-            for gx in range(int(r.left() // size), int(r.right() // size) + 1):
-                for gy in range(int(r.top() // size), int(r.bottom() // size) + 1):
-                    yield gx, gy
-
-        def add(r: QRectF) -> None:
-            for c in cells(r):
-                grid.setdefault(c, []).append(r)
-
-        def free(r: QRectF) -> bool:
-            return not any(o.intersects(r) for c in cells(r) for o in grid.get(c, ()))
-
-        for node in self.node_items.values():
-            add(node.sceneBoundingRect())
-        for edge in self.edge_items:
-            for t in LABEL_SPOTS:
-                rect = edge.label_rect_at(t)
-                if free(rect) or t == LABEL_SPOTS[-1]:
-                    if t != edge.label_at:
-                        edge.label_at = t
-                        edge.update_path()
-                    add(rect)
-                    break
+        """Arcs around nodes in the way, then each op label at a free spot of its curve."""
+        nodes = list(self.node_items.values())
+        route_edges(self.edge_items, nodes)
+        place_labels(self.edge_items, nodes)
 
     def _on_changed(self, events: list[ChangeEvent]) -> None:
         mine = [e for e in events if e.detail.get("cell", self.which) == self.which]
         if not mine:
             return
         if all(e.kind == "set_position" for e in mine):
-            positions = positions_for(self.cell)
+            for e in mine:   # a position taken back (undo) returns the node to auto-layout
+                if e.detail["node"] not in self.cell.positions:
+                    self._drawn.pop(e.detail["node"], None)
+            positions = positions_for(self.cell, self._drawn)
+            self._drawn = positions
             for e in mine:
                 item = self.node_items.get(e.detail["node"])
                 if item is not None and (item.pos().x(), item.pos().y()) != positions[item.node]:
@@ -165,6 +152,7 @@ class CellScene(PaletteDropTarget, QGraphicsScene):
                 self.output_item.setPos(*output_position(self.cell, positions))
                 for edge in self.output_item.edges:
                     edge.update_path()
+            self.place_labels()
             return
         self.rebuild()
 
@@ -204,12 +192,32 @@ class CellScene(PaletteDropTarget, QGraphicsScene):
         return None
 
     def edge_at(self, pos: QPointF) -> EdgeItem | None:
+        """The edge under ``pos``: the one whose op label is there, else the first curve."""
+        hits = []
         for item in self.items(pos):
             if isinstance(item, NodeItem | PortItem):
-                return None
+                break
             if isinstance(item, EdgeItem) and item.index is not None:
-                return item
-        return None
+                hits.append(item)
+        labelled = [e for e in hits if e.label_rect().contains(pos)]
+        return (labelled or hits or [None])[0]
+
+    def keyboard_items(self) -> list[NodeItem | EdgeItem]:
+        """Reading order for Tab: each node, then the edges coming into it."""
+        into: dict[int, list[EdgeItem]] = {}
+        for e in self.edge_items:
+            into.setdefault(e.target.node, []).append(e)
+        out: list[NodeItem | EdgeItem] = []
+        for n in sorted(self.node_items):
+            out += [self.node_items[n], *sorted(into.get(n, []), key=lambda e: e.index)]
+        return [i for i in out if i.isVisible()]
+
+    def cancel_gesture(self) -> bool:
+        if self._edge_gesture is None:
+            return False
+        gesture, self._edge_gesture = self._edge_gesture, None
+        gesture.cancel()
+        return True
 
     def _emit_selection(self) -> None:
         self.selection_keys_changed.emit(self.selected_keys())

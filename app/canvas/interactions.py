@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QPointF
-from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from app.canvas.items import NodeItem, PortItem
+from app import style
+from app.canvas.items import NodeItem, PortItem, short_op
 from engine.ops import registry
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 OP_MIME = "application/x-nas-studio-op"
 FRAGMENT_MIME = "application/x-nas-studio-cell-fragment"
 DEFAULT_OP = "sep_conv_3x3"
+_TAG_FONT = QFont()
+_TAG_FONT.setPointSizeF(9.0)
 
 
 def op_mime(op: str) -> QMimeData:
@@ -38,18 +41,53 @@ def op_from_mime(mime: QMimeData) -> str | None:
     return op if registry.exists(op) else None
 
 
+class OpTag(QGraphicsItem):
+    """The op a connection being drawn will get, shown next to the cursor."""
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+        self.text = f"+ {short_op(op)}"
+        fm = QFontMetricsF(_TAG_FONT)
+        self._rect = QRectF(12, 10, fm.horizontalAdvance(self.text) + 22, fm.height() + 8)
+        self.setZValue(11)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        color = style.op_color(self.op)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 1.4))
+        painter.setBrush(style.canvas_color("label_bg"))
+        painter.drawRoundedRect(self._rect, 6, 6)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawEllipse(QRectF(self._rect.left() + 6, self._rect.center().y() - 3.5, 7, 7))
+        painter.setPen(style.canvas_color("text"))
+        painter.setFont(_TAG_FONT)
+        painter.drawText(self._rect.adjusted(16, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
+                         self.text)
+
+
 class NewEdgeInteraction:
-    """Press on a node's output port, drag to another node, release: a new edge."""
+    """Press on a node's output port, drag to another node, release: a new edge.
+
+    The op the edge will get (the palette's highlighted cell op) rides along the cursor.
+    """
 
     def __init__(self, scene: CellScene, port: PortItem) -> None:
         self.scene = scene
         self.source = port.node
+        self.op = scene.connect_op()
         self.line = QGraphicsPathItem()
-        pen = QPen(QColor("#2563eb"), 2.0)
+        pen = QPen(style.op_color(self.op), 2.0)
         pen.setDashPattern([4, 3])
         self.line.setPen(pen)
         self.line.setZValue(10)
         scene.addItem(self.line)
+        self.tag = OpTag(self.op)
+        scene.addItem(self.tag)
         self.move(self.source.out_anchor())
 
     def move(self, pos: QPointF) -> None:
@@ -58,17 +96,23 @@ class NewEdgeInteraction:
         dx = max(30.0, abs(pos.x() - a.x()) * 0.5)
         path.cubicTo(a + QPointF(dx, 0), pos - QPointF(dx, 0), pos)
         self.line.setPath(path)
+        self.tag.setPos(pos)
 
     def finish(self, pos: QPointF) -> bool:
-        self.scene.removeItem(self.line)
+        self.cancel()
         target = self.scene.node_at(pos)
         if target is None or target is self.source:
             return False
-        return self.scene.doc.connect_nodes(self.scene.which, self.source.node, target.node,
-                                            self.scene.connect_op())
+        doc, which = self.scene.doc, self.scene.which
+        if not doc.connect_nodes(which, self.source.node, target.node, self.op):
+            return False
+        # the new edge is selected: Enter (or the inspector) changes its op right away
+        self.scene.select_keys([("edge", len(doc.design.cell(which).edges) - 1)])
+        return True
 
     def cancel(self) -> None:
         self.scene.removeItem(self.line)
+        self.scene.removeItem(self.tag)
 
 
 class MoveSelectionInteraction:

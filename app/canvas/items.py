@@ -70,6 +70,12 @@ class PortItem(QGraphicsItem):
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self._hover = True
+        connect_op = getattr(self.scene(), "connect_op", None)
+        if connect_op is not None:   # say which op the new edge will get
+            op = connect_op()
+            name = registry.get(op).display if registry.exists(op) else op
+            self.setToolTip(f"Drag to another node to connect through {name}\n"
+                            "(the op highlighted in the palette)")
         self.update()
 
     def hoverLeaveEvent(self, event) -> None:  # noqa: N802
@@ -215,6 +221,7 @@ class EdgeItem(QGraphicsItem):
         self.source, self.target, self.op = source, target, op
         self.slot = slot  # vertical offset of the arrow head among the target's inputs
         self.label_at = label_at  # where along the curve the op label sits (0..1)
+        self.bend = 0.0  # vertical offset of an arc around the nodes between the ends
         self.problem: str | None = None
         self._path = QPainterPath()
         self._shape = QPainterPath()
@@ -223,6 +230,8 @@ class EdgeItem(QGraphicsItem):
         self._arrow = QPolygonF()
         self._ends = QLineF()
         self._text = short_op(op) if op else ""
+        self._label_size: tuple[float, float] | None = None
+        self._ctrl = (0.0,) * 8
         self._color = style.op_color(op) if op else style.canvas_color("muted")
         if op is not None:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -250,14 +259,37 @@ class EdgeItem(QGraphicsItem):
         tip = f"{disp}  ({self.op})\nnode {self.source.node} → node {self.target.node}"
         self.setToolTip(f"⚠ {self.problem}\n{tip}" if self.problem else tip)
 
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def has_label(self) -> bool:
+        return bool(self._text)
+
+    def label_rect(self) -> QRectF:
+        return QRectF(self._label_rect)
+
+    def set_bend(self, bend: float) -> None:
+        if bend != self.bend:
+            self.bend = bend
+            self.update_path()
+
+    def set_label_at(self, t: float) -> None:
+        if t != self.label_at:
+            self.label_at = t
+            self.update_path()
+
     def update_path(self) -> None:
         """Recompute the curve, label box, arrow head and bounds (after a node moved)."""
         self.prepareGeometryChange()
         a = self.source.out_anchor()
         b = self.target.in_anchor() + QPointF(-2, self.slot)
         dx = max(40.0, abs(b.x() - a.x()) * 0.5)
+        if self.bend:   # an arc: leave and enter steeply so the row between stays clear
+            dx = min(dx, 90.0)
+        c1, c2 = a + QPointF(dx, self.bend), b + QPointF(-dx, self.bend)
+        self._ctrl = (a.x(), a.y(), c1.x(), c1.y(), c2.x(), c2.y(), b.x(), b.y())
         path = QPainterPath(a)
-        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b)
+        path.cubicTo(c1, c2, b)
         self._path = path
         self._ends = QLineF(a, b)
         if self._text:
@@ -271,14 +303,23 @@ class EdgeItem(QGraphicsItem):
         self._shape = shape
         self._bounds = path.boundingRect().united(self._label_rect).adjusted(-8, -8, 8, 8)
 
+    def point_at(self, t: float) -> tuple[float, float]:
+        """The curve's point at Bezier parameter ``t`` (cheaper than pointAtPercent)."""
+        ax, ay, bx, by, cx, cy, dx, dy = self._ctrl
+        u = 1.0 - t
+        w0, w1, w2, w3 = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+        return (w0 * ax + w1 * bx + w2 * cx + w3 * dx, w0 * ay + w1 * by + w2 * cy + w3 * dy)
+
     def label_rect_at(self, t: float) -> QRectF:
-        """The op label's box centred at fraction ``t`` of the curve."""
+        """The op label's box centred at parameter ``t`` of the curve."""
         if not self._text:
             return QRectF()
-        fm = QFontMetricsF(_SMALL)
-        w, h = fm.horizontalAdvance(self._text) + 14, fm.height() + 6
-        mid = self._path.pointAtPercent(t)
-        return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        if self._label_size is None:
+            fm = QFontMetricsF(_SMALL)
+            self._label_size = (fm.horizontalAdvance(self._text) + 14, fm.height() + 6)
+        w, h = self._label_size
+        x, y = self.point_at(t)
+        return QRectF(x - w / 2, y - h / 2, w, h)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds

@@ -20,8 +20,9 @@ def cell_graph(cell: Cell) -> nx.DiGraph:
 def generations(cell: Cell) -> list[list[int]]:
     """Nodes grouped by topological generation; inputs always form the first column.
 
-    A graph with a cycle falls back to id order (one column per node past the inputs)
-    so an invalid design can still be drawn and fixed.
+    A graph with a cycle is laid out by its strongly connected components (the nodes
+    of a cycle share a column), so an invalid design is drawn much as it was and can
+    be fixed.
     """
     inputs = list(range(cell.n_inputs))
     g = cell_graph(cell)
@@ -29,7 +30,9 @@ def generations(cell: Cell) -> list[list[int]]:
     try:
         gens = [sorted(gen) for gen in nx.topological_generations(g)]
     except nx.NetworkXUnfeasible:
-        gens = [[n] for n in sorted(cell.nodes)]
+        dag = nx.condensation(g)
+        gens = [sorted(n for c in gen for n in dag.nodes[c]["members"])
+                for gen in nx.topological_generations(dag)]
     return [inputs, *gens] if inputs else gens
 
 
@@ -43,10 +46,21 @@ def auto_layout(cell: Cell) -> dict[int, tuple[float, float]]:
     return out
 
 
-def positions_for(cell: Cell) -> dict[int, tuple[float, float]]:
-    """Saved positions where present, auto-layout for the rest."""
-    auto = auto_layout(cell)
-    return {n: tuple(cell.positions.get(n, auto[n])) for n in cell.all_ids()}  # type: ignore[misc]
+def positions_for(cell: Cell, drawn: dict[int, tuple[float, float]] | None = None,
+                  ) -> dict[int, tuple[float, float]]:
+    """Saved positions where present, else where the node is drawn now, else auto-layout.
+
+    ``drawn`` keeps nodes that were never placed by hand where they are: an edit (a new
+    edge closing a cycle, say) does not re-lay out the whole cell.
+    """
+    drawn = drawn or {}
+    ids = cell.all_ids()
+    if all(n in cell.positions or n in drawn for n in ids):
+        auto: dict[int, tuple[float, float]] = {}
+    else:
+        auto = auto_layout(cell)
+    return {n: tuple(cell.positions.get(n) or drawn.get(n) or auto[n])  # type: ignore[misc]
+            for n in ids}
 
 
 def output_position(cell: Cell, positions: dict[int, tuple[float, float]]) -> tuple[float, float]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from app.canvas.op_menu import MenuRunner, choose, run_menu
 from app.canvas.stack_scene import StackScene
 from app.canvas.view import CanvasView
 from app.document.controller import DocumentController
 from app.panels.scaling import ScalingControl
+from engine.ops import registry
 
 
 class StackEditor(QWidget):
@@ -42,6 +44,26 @@ class StackEditor(QWidget):
         lay.addWidget(split)
         self.scene.selection_keys_changed.connect(
             lambda keys: self.selection_changed.emit("stack", keys))
+        self.scene.item_activated.connect(lambda key: self.choose_op("stack", key))
+        self.scene.rebuilt.connect(self.view.content_changed)
+        self.menu_runner: MenuRunner = run_menu
+
+    def choose_op(self, which: str = "stack", key: tuple[str, int] | None = None) -> bool:
+        """The block chooser for the selected stage."""
+        keys = [key] if key is not None else self.scene.selected_keys()
+        if not keys or not 0 <= keys[0][1] < len(self.scene.cards):
+            return False
+        index = keys[0][1]
+        stage = self.doc.design.stages[index]
+        block = choose(self.menu_runner, "block", f"Block of stage {index + 1}", stage.block,
+                       self.view, self.scene.cards[index])
+        return block is not None and self.doc.set_stage(index, block=block)
+
+    def apply_op(self, op: str | None) -> bool:
+        """The palette's "apply to selection": the selected stages take block ``op``."""
+        if not op or not registry.exists(op) or registry.get(op).kind != "block":
+            return False
+        return self.doc.set_stages([i for _k, i in self.scene.selected_keys()], block=op)
 
     def set_op_provider(self, provider) -> None:  # blocks are dropped, never connected
         pass

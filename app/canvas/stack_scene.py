@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app import style
 from app.canvas.interactions import PaletteDropTarget, op_from_mime
+from app.canvas.keyboard import KeyboardSelection
 from app.document.controller import DocumentController, ItemProblem
 from engine.arch.model import BlockStack, ChangeEvent, Stage
 from engine.ops import registry
@@ -245,10 +246,12 @@ class DropBlockInteraction:
         return self.scene.doc.insert_stage(index, stage)
 
 
-class StackScene(PaletteDropTarget, QGraphicsScene):
+class StackScene(PaletteDropTarget, KeyboardSelection, QGraphicsScene):
     """Cards for ``doc.design`` (a BlockStack); rebuilt from the model on change."""
 
     selection_keys_changed = Signal(object)
+    item_activated = Signal(object)  # ("stage", index): Enter on a card
+    rebuilt = Signal()
 
     def __init__(self, doc: DocumentController) -> None:
         super().__init__()
@@ -302,6 +305,7 @@ class StackScene(PaletteDropTarget, QGraphicsScene):
         self.blockSignals(False)
         self.setSceneRect(self.itemsBoundingRect().adjusted(-60, -40, 60, 40))
         self.selection_keys_changed.emit(self.selected_keys())
+        self.rebuilt.emit()
 
     def _on_changed(self, events: list[ChangeEvent]) -> None:
         """Rebuild; the selection follows its stages (a moved card stays selected)."""
@@ -360,6 +364,23 @@ class StackScene(PaletteDropTarget, QGraphicsScene):
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
         self.show_drop_slot(None)
+
+    def keyboard_items(self) -> list[StageCard]:
+        return list(self.cards)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        """Alt+Up / Alt+Down move the selected stage (one undo step each)."""
+        alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(event.key())
+        keys = self.selected_keys()
+        if alt and step and len(keys) == 1 and not self.doc.read_only:
+            index = keys[0][1]
+            if self.doc.move_stage(index, index + step):
+                for view in self.views():
+                    view.ensureVisible(self.cards[index + step], 40, 40)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # -- events --------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802

@@ -30,6 +30,7 @@ class CanvasView(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._pan_from: QPointF | None = None
+        self._shown: QRectF | None = None   # the items' bounds at the last edit
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -65,6 +66,18 @@ class CanvasView(QGraphicsView):
             self.resetTransform()
             self.centerOn(rect.center())
         self._zoom_changed()
+
+    def content_changed(self) -> None:
+        """After an edit: re-fit when the design was all in sight and no longer is."""
+        scene = self.scene()
+        if scene is None:
+            return
+        rect = scene.itemsBoundingRect()
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        was_visible = self._shown is None or visible.contains(self._shown)
+        if self.auto_fit or (was_visible and not visible.contains(rect)):
+            self.fit()
+        self._shown = rect
 
     def _zoom_changed(self) -> None:
         """Tell the scene the zoom, so far-away views draw a cheap overview."""

@@ -231,6 +231,17 @@ class DocumentController(QObject):
             return False
         return self.push(cmd.SetEdgeOpCommand(self.design, which, index, op))
 
+    def set_edges_op(self, which: str, indices: list[int], op: str) -> bool:
+        """Give several edges one op (the palette's "apply to selection"): one step."""
+        edges = self._cell(which).edges
+        todo = sorted(i for i in set(indices) if 0 <= i < len(edges) and edges[i].op != op)
+        if not todo:
+            return False
+        macro = cmd.MacroCommand(f"Set {len(todo)} edge op(s) to {op}")
+        for i in todo:
+            macro.add(cmd.SetEdgeOpCommand(self.design, which, i, op))
+        return self.push(macro)
+
     def set_in_output(self, which: str, node: int, on: bool) -> bool:
         concat = list(self._cell(which).concat)
         if on == (node in concat):
@@ -344,6 +355,18 @@ class DocumentController(QObject):
         if not fields:
             return False
         return self.push(cmd.SetStageCommand(self._stack(), index, fields))
+
+    def set_stages(self, indices: list[int], **fields: Any) -> bool:
+        """The same fields on several stages (a block type applied to a selection): one step."""
+        stages = self._stack().stages
+        todo = [i for i in sorted(set(indices)) if 0 <= i < len(stages)
+                and any(getattr(stages[i], k) != v for k, v in fields.items())]
+        if not todo:
+            return False
+        macro = cmd.MacroCommand(f"Edit {len(todo)} stage(s): " + ", ".join(fields))
+        for i in todo:
+            macro.add(cmd.SetStageCommand(self._stack(), i, fields))
+        return self.push(macro)
 
     def set_fields(self, text: str | None = None, **fields: Any) -> bool:
         stack = self._stack()
