@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.arch.space import DartsSpace, MBConvSpace, NB201Space  # noqa: E402
-from engine.search.base import make_strategy  # noqa: E402
+from engine.search.strategies import make_strategy  # noqa: E402
 
 
 def per_step(strategy, steps: int) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -158,6 +159,13 @@ class SearchDialog(_JobDialog):
         d = factory.search_defaults()
         self.space = _combo(factory.SPACES, d["space"])
         self.strategy = _combo(factory.STRATEGIES, d["strategy"])
+        self.strategy_help = QLabel()
+        self.strategy_help.setWordWrap(True)
+        for i, name in enumerate(factory.STRATEGIES):
+            self.strategy.setItemData(i, factory.STRATEGY_HELP[name], Qt.ItemDataRole.ToolTipRole)
+        self.strategy.currentTextChanged.connect(
+            lambda name: self.strategy_help.setText(factory.STRATEGY_HELP.get(name, "")))
+        self.strategy_help.setText(factory.STRATEGY_HELP.get(d["strategy"], ""))
         self.budget = _spin(1, 100_000, d["budget"], "trials to evaluate")
         self.seed = _spin(0, 2**31 - 1, d["seed"])
         self.evaluator = _combo(("train", "tabular"), d["evaluator"])
@@ -184,7 +192,7 @@ class SearchDialog(_JobDialog):
         self.max_macs = QLineEdit()
         self.max_macs.setPlaceholderText("no limit")
         for label, w in (("Space:", self.space), ("Strategy:", self.strategy),
-                         ("Budget (trials):", self.budget), ("Seed:", self.seed),
+                         ("", self.strategy_help), ("Budget (trials):", self.budget), ("Seed:", self.seed),
                          ("Evaluate by:", self.evaluator), ("Dataset:", self.dataset),
                          ("Epochs per trial:", self.epochs), ("Subset (0 = all):", self.subset)):
             self.form.addRow(label, w)

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.jobs import CancelToken, EventSink, Job
+from engine.search.strategies import default_strategy, describe_strategies, strategy_names
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
 SPACES = ("darts", "nas-bench-201", "mbconv")
-STRATEGIES = ("evolution", "random", "reinforce", "darts")
+STRATEGIES = strategy_names()
+STRATEGY_HELP = describe_strategies()
 EXPORT_FORMATS = ("onnx", "torchscript", "bundle")
 EXPORT_SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "bundle": ".nasbundle"}
 
@@ -54,7 +56,7 @@ def search_defaults() -> dict[str, Any]:
     # Two epochs on the whole digits training split: a few seconds per small trial on a CPU
     # and ~0.9 validation accuracy. (One epoch on 400 images left every trial at chance,
     # 0.10, so the Pareto plot had nothing to compare.)
-    return {"space": "darts", "strategy": "evolution", "budget": 8, "seed": 0,
+    return {"space": "darts", "strategy": default_strategy(2), "budget": 8, "seed": 0,
             "evaluator": "train", "dataset": "digits", "epochs_per_trial": 2, "subset": None,
             "benchmark": "", "objective": "val_accuracy", "report": "test_accuracy",
             "objectives": ["accuracy", "params"], "max_params": None, "max_macs": None}
@@ -69,10 +71,12 @@ def search_config(settings: dict[str, Any]) -> Any:
         raise ValueError(f"unknown search space {s['space']!r}; choose one of {', '.join(SPACES)}")
     if int(s["budget"]) < 1:
         raise ValueError("the budget must be at least 1 trial")
-    if s["strategy"] == "darts" and s["space"] != "darts":
-        raise ValueError("the DARTS one-shot strategy searches the darts cell space: choose "
-                         f"that space, or another strategy for {s['space']}")
     space = dict(SMALL_DARTS_SPACE) if s["space"] == "darts" else {"space": s["space"]}
+    from engine.arch.space import space_from_spec
+    from engine.search.strategies import check_strategy
+
+    check_strategy(s["strategy"], space_from_spec(space), max(1, len(s["objectives"])),
+                   tabular=s["evaluator"] == "tabular")  # StrategyError is a ValueError
     if s["evaluator"] == "tabular":
         if not str(s["benchmark"] or "").strip():
             raise ValueError("choose a benchmark table: a CSV with a cellstr column "

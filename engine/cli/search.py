@@ -8,18 +8,23 @@ import statistics
 import sys
 from typing import Any
 
+from engine.search.strategies import describe_strategies, strategy_names
+
 SPACES = ("darts", "nas-bench-201", "mbconv")
-STRATEGIES = ("random", "evolution", "reinforce", "darts")
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "search", help="search architectures (random, evolution, REINFORCE, DARTS one-shot)",
+        "search", help=f"search architectures ({', '.join(strategy_names())})",
         description="Search a space of architectures. Every trial is recorded in the "
-        "experiment database as it finishes; `--resume ID` continues a killed search.")
+        "experiment database as it finishes; `--resume ID` continues a killed search.",
+        epilog="strategies:\n" + "\n".join(f"  {name:<11} {text}" for name, text
+                                            in describe_strategies().items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--space", help="darts, nas-bench-201, mbconv or a space JSON file "
                    "(default: nas-bench-201 with --benchmark, else darts)")
-    p.add_argument("--strategy", choices=STRATEGIES, default="evolution")
+    p.add_argument("--strategy", choices=strategy_names(),
+                   help="search strategy (listed below; default: the best measured one)")
     p.add_argument("--budget", type=int, default=20, help="trials to evaluate (default 20)")
     p.add_argument("--objectives", default="accuracy",
                    help="comma-separated: accuracy first (maximised), then costs to minimise "
@@ -97,13 +102,19 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
         space = get_space(space_name, **options)
     except (SpaceError, TypeError) as exc:
         raise CliError(f"--space: {exc}") from None
+    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    from engine.search.strategies import StrategyError, check_strategy, default_strategy
+
+    n_objectives = max(1, len(objectives))
+    strategy = args.strategy or default_strategy(n_objectives)
+    try:
+        check_strategy(strategy, space, n_objectives, tabular=bool(args.benchmark))
+    except StrategyError as exc:
+        raise CliError(f"--strategy: {exc}") from None
     try:
         if args.benchmark:
             if space.name != "nas-bench-201":
                 raise CliError("--benchmark needs --space nas-bench-201")
-            if args.strategy == "darts":
-                raise CliError("--strategy darts trains a supernet; it needs --dataset, "
-                               "not --benchmark")
             if not args.objective:
                 raise CliError("--benchmark needs --objective COLUMN")
             evaluator = TabularBenchmark(args.benchmark, args.objective, args.report, space)
@@ -136,18 +147,17 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
                             args.eta)
     except ValueError as exc:
         raise CliError(f"--schedule: {exc}") from None
-    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
     if not objectives or objectives[0] not in ("accuracy", "objective", evaluator.objective):
         raise CliError("--objectives: the first objective must be accuracy")
     strategy_options: dict[str, Any] = {}
-    if args.strategy == "evolution":
+    if strategy == "evolution":
         if args.population:
             strategy_options["population"] = args.population
         if args.sample:
             strategy_options["sample"] = args.sample
-    if args.strategy == "darts":
+    if strategy == "darts":
         strategy_options["search_epochs"] = args.search_epochs
-    return SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy=args.strategy,
+    return SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy=strategy,
                         budget=args.budget, seed=seed, objectives=objectives,
                         constraints=constraints.to_dict(), strategy_options=strategy_options,
                         workers=max(1, args.workers),

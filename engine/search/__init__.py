@@ -11,10 +11,14 @@ __all__ = ["Candidate", "Constraints", "SearchConfig", "SearchJob", "Status", "S
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Candidate", "Status", "Strategy", "make_strategy"):
+    if name in ("Candidate", "Status", "Strategy"):
         from engine.search import base
 
         return getattr(base, name)
+    if name == "make_strategy":
+        from engine.search.strategies import make_strategy
+
+        return make_strategy
     if name == "Constraints":
         from engine.search.constraints import Constraints
 

@@ -117,28 +117,3 @@ class Strategy:
 
     def _load_extra(self, state: dict[str, Any]) -> None:
         pass
-
-
-STRATEGIES = ("random", "evolution", "reinforce", "darts")
-
-
-def make_strategy(name: str, space: SearchSpace, *, seed: int = 0, budget: int | None = None,
-                  **options: Any) -> Strategy:
-    """A strategy by name; DARTS one-shot needs ``dataset`` (and training options)."""
-    if name == "random":
-        from engine.search.random_search import RandomSearch
-
-        return RandomSearch(space, seed=seed, budget=budget, **options)
-    if name == "evolution":
-        from engine.search.evolution import RegularizedEvolution
-
-        return RegularizedEvolution(space, seed=seed, budget=budget, **options)
-    if name == "reinforce":
-        from engine.search.reinforce import Reinforce
-
-        return Reinforce(space, seed=seed, budget=budget, **options)
-    if name == "darts":
-        from engine.search.darts_oneshot import DartsOneShot
-
-        return DartsOneShot(space, seed=seed, budget=budget, **options)
-    raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")

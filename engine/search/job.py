@@ -17,7 +17,7 @@ from typing import Any
 from engine.arch.space import NB201Space, SearchSpace, space_from_spec
 from engine.events import LogMessage, Progress, TrialFinished
 from engine.jobs import Cancelled, CancelToken, EventSink, Job
-from engine.search.base import Candidate, Status, Strategy, make_strategy
+from engine.search.base import Candidate, Status, Strategy
 from engine.search.constraints import Constraints
 from engine.search.evaluators import (
     COST_METRICS,
@@ -28,6 +28,7 @@ from engine.search.evaluators import (
 from engine.search.executors import TrialTask, make_executor
 from engine.search.halving import Schedule, run_bracket
 from engine.search.pareto import front_summary, score
+from engine.search.strategies import make_strategy
 from engine.store.records import TrialRecord, objective_names
 
 FINAL = ("finished", "failed", "rejected")

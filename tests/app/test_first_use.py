@@ -154,7 +154,7 @@ def test_darts_strategy_on_another_space_is_refused_in_the_dialog(qtbot, studio,
     d.space.setCurrentText(space)
     d.strategy.setCurrentText("darts")
     d.accept()
-    assert d.job is None and "darts cell space" in d.error.text()
+    assert d.job is None and "searches the darts space only" in d.error.text()
     d.space.setCurrentText("darts")
     d.accept()
     assert d.job is not None, d.error.text()

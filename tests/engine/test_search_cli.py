@@ -70,13 +70,27 @@ def test_text_output_and_space_file(table, tmp_path, capsys):
     assert "best: trial" in out.out and out.out.count("finished") >= 5
 
 
+def test_unknown_strategy_exits_2_listing_the_registry(tmp_path, capsys):
+    from engine.search.strategies import strategy_names
+
+    with pytest.raises(SystemExit) as exit_info:
+        search(capsys, tmp_path / "s.db", "--strategy", "annealing")
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "invalid choice: 'annealing'" in err
+    assert all(f"'{name}'" in err for name in strategy_names())
+
+
 @pytest.mark.parametrize("args,message", [
     (["--benchmark", "{table}"], "--benchmark needs --objective"),
     (["--benchmark", "{table}", "--objective", "nope"], "no objective column 'nope'"),
     (["--benchmark", "{table}", "--objective", "val_accuracy", "--space", "darts"],
      "--benchmark needs --space nas-bench-201"),
     (["--benchmark", "{table}", "--objective", "val_accuracy", "--strategy", "darts"],
-     "needs --dataset"),
+     "strategy 'darts' trains a supernet: it needs a dataset, not a benchmark table; "
+     "with a table use one of: random, evolution"),
+    (["--space", "mbconv", "--strategy", "darts"],
+     "strategy 'darts' searches the darts space only, not mbconv; for mbconv use one of: "
+     "random, evolution, reinforce"),
     (["--space", "hexagons"], "unknown space 'hexagons'"),
     (["--benchmark", "{table}", "--objective", "val_accuracy", "--seeds", "3..1"],
      "1 < 3"),

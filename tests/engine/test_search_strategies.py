@@ -6,7 +6,8 @@ import random
 import pytest
 
 from engine.arch.space import NB201Space
-from engine.search.base import Status, make_strategy
+from engine.search.base import Status
+from engine.search.strategies import make_strategy
 from engine.search.evolution import RegularizedEvolution, default_sizes
 
 
