@@ -1,8 +1,14 @@
 """Compression end to end on digits-trained parents: lineage, figures, CLI, refusals.
 
-The parents are tiny and trained for a few epochs and fine-tuning is short, so the
-accuracy checks here allow 2 points (measured: stack -0.7, cell -1.1); the studio's bar
-(within 1 point after fine-tuning) is measured by bench/bench_compress.py.
+The parents are tiny and trained for a few epochs, fine-tuning is short and the digits
+test split has 270 images (one image = 0.37 points), so the accuracy checks here must hold
+on any CPU and torch build rather than reproduce one machine's figure.  Measured over
+parent/compression seeds 0-5 on one machine: pruning + 4 fine-tuning epochs changed
+accuracy by -3.3..+0.7 points (cell) and -1.9..+1.9 (stack); int8 by -0.4..+0.4; the
+same pruning without fine-tuning leaves 10-23% (chance is 10%) and one epoch 78%.  So
+pruning + fine-tuning must stay within PRUNE_DROP of the parent (which still fails when
+fine-tuning does not recover the network) and quantization within QUANT_DROP.  The
+studio's bar (within 1 point after fine-tuning) is measured by bench/bench_compress.py.
 """
 
 from __future__ import annotations
@@ -19,6 +25,15 @@ from engine.compress import CompressError, CompressJob, CompressOptions, load_ru
 from engine.events import JobFailed
 from engine.store import Store
 from engine.train import TrainConfig, train_design
+
+PRUNE_DROP = 0.05   # pruning + short fine-tuning, tiny parents (see the module docstring)
+QUANT_DROP = 0.02   # int8 / QAT against the float model it quantizes
+
+
+def assert_keeps_accuracy(child: float, parent: float, drop: float) -> None:
+    """``child`` is within ``drop`` of a parent that learned (chance is 10%)."""
+    assert parent > 0.8, f"parent accuracy {parent:.4f}: the fixture did not train"
+    assert child >= parent - drop, f"accuracy {child:.4f} vs parent {parent:.4f} - {drop}"
 
 
 def stack_design() -> BlockStack:
@@ -78,9 +93,10 @@ def test_cli_prune_finetune_quantize_with_lineage(trained, capsys):
     assert quant["recipe"]["calibration_size"] > 0
     # structured pruning at 50% of the channels removes at least 40% of the MACs
     assert pruned["macs"] <= 0.6 * before["macs"]
-    assert pruned["test_accuracy"] >= trained["stack_acc"] - 0.02
+    assert_keeps_accuracy(pruned["test_accuracy"], trained["stack_acc"], PRUNE_DROP)
     # the int8 model runs in onnxruntime and keeps the pruned model's accuracy
-    assert result["test_accuracy"] >= result["parent_figures"]["test_accuracy"] - 0.02
+    assert_keeps_accuracy(result["test_accuracy"], result["parent_figures"]["test_accuracy"],
+                          QUANT_DROP)
     assert result["size_bytes"] < result["parent_figures"]["size_bytes"] / 2.5
     # the pruned block stack is again a design the studio understands
     assert pruned["recipe"]["format"] == "design"
@@ -104,7 +120,7 @@ def test_int8_quantization_of_trained_parent(trained):
     parent = result["parent_figures"]
     assert result["parent"] == trained["stack"]
     assert parent["size_bytes"] >= 3.5 * result["size_bytes"], (parent, result)
-    assert result["test_accuracy"] >= parent["test_accuracy"] - 0.01
+    assert_keeps_accuracy(result["test_accuracy"], parent["test_accuracy"], QUANT_DROP)
     assert result["latency_ms"] > 0 and parent["latency_ms"] > 0
     checkpoint = store.get_run(result["run_id"])["checkpoint"]
     assert checkpoint.endswith(".onnx")
@@ -124,7 +140,8 @@ def test_quantization_aware_training(trained):
     run = store.get_run(result["run_id"])
     assert run["recipe"]["method"] == "quantize-int8-qat"
     assert run["recipe"]["finetune_epochs"] == 1 and run["epochs_done"] == 1
-    assert result["test_accuracy"] >= result["parent_figures"]["test_accuracy"] - 0.02
+    assert_keeps_accuracy(result["test_accuracy"], result["parent_figures"]["test_accuracy"],
+                          QUANT_DROP)
     assert result["size_bytes"] * 3 < result["parent_figures"]["size_bytes"]
 
 
@@ -140,7 +157,7 @@ def test_cell_network_structured_prune_and_finetune(trained):
     assert run["macs"] <= 0.6 * source["macs"]
     assert run["recipe"]["format"] == "pruned-derivative"
     assert run["recipe"]["criterion"] == "taylor" and run["recipe"]["distill"] is True
-    assert run["test_accuracy"] >= trained["cell_acc"] - 0.02
+    assert_keeps_accuracy(run["test_accuracy"], trained["cell_acc"], PRUNE_DROP)
     assert run["epochs_done"] >= 1
     assert [e["epoch"] for e in store.epochs(run["id"])] == \
         list(range(1, run["epochs_done"] + 1))
