@@ -156,8 +156,9 @@ def test_live_tabular_search_fills_the_plot(qtbot, tmp_path):
         runner.submit(SearchJob(config, store))
         with qtbot.waitSignal(runner.idle, timeout=60000):
             pass
-        qtbot.waitUntil(lambda: len(w.points) == 40 and len(w.front_indices) > 0,
-                        timeout=10000)
+        # the front is recomputed at the redraw timer's tick: wait until it has seen all 40
+        qtbot.waitUntil(lambda: len(w.points) == 40 and not w._dirty
+                        and len(w.front_indices) > 0, timeout=10000)
         assert w._groups and next(iter(w._groups)).endswith("evolution")
         x, _ = w.front_line.getData()
         assert len(x) == 2 * len(w.front_indices) - 1
