@@ -9,6 +9,7 @@ import traceback
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from app import gc_guard
 from engine.arch.model import Design
 
 
@@ -71,6 +72,7 @@ class CostWorker(QObject):
     def __init__(self, debounce_ms: int = 250, measure_latency: bool = False,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        gc_guard.install()  # the pool's thread must never collect the GUI's Qt objects
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.signals = _Signals()

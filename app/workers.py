@@ -16,6 +16,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from app import gc_guard
 from engine.events import Event, JobCancelled, JobFailed, JobFinished, Progress
 from engine.jobs import Job
 
@@ -83,6 +84,7 @@ class JobRunner(QObject):
         self._current: Job | None = None
         self._stopping = False
         self._jobs: dict[str, Job] = {}
+        gc_guard.install()  # the engine thread must never collect the GUI's Qt objects
         self._thread = _EngineThread(self)
         self._thread.event_emitted.connect(self._relay)
         self._thread.start()

@@ -21,3 +21,13 @@ def studio(qtbot, tmp_path):
     ui.shutdown()
     window.cost.shutdown()
     store.close()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _automatic_collector_restored():
+    """The studio collects cycles on its GUI thread (app/gc_guard.py) from its first worker
+    on; hand the automatic collector back to the tests that follow this package."""
+    yield
+    from app import gc_guard
+
+    gc_guard.uninstall()

@@ -126,10 +126,6 @@ def test_scaling_control_names_efficientnet_coefficients_on_other_stacks(qtbot):
     assert ed.scaling.nearest_text() == "= EfficientNet-B0 scaling"
 
 
-# Known issue, not yet found: something starts a QTimer from the cost worker's thread now
-# and then under load ("QBasicTimer::start: Timers cannot be started from another
-# thread"); the metrics assertions below still hold.
-@pytest.mark.qt_log_ignore("QBasicTimer::start")
 def test_scaling_control_changes_the_metrics(qtbot):
     window = MainWindow()
     window.cost.measure_latency = False
