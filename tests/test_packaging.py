@@ -52,8 +52,10 @@ def test_installed_wheel_runs_outside_checkout(tmp_path):
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # --ignore-installed: the test venv may hold the project itself (`pip install -e .`),
+    # which pip sees through deps.pth and would call "already satisfied".
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q",
-                    "--no-deps", str(wheel)], check=True)
+                    "--no-deps", "--ignore-installed", str(wheel)], check=True)
     exe = env_dir / "bin" / "nas-studio"
     outside = tmp_path / "elsewhere"
     outside.mkdir()
