@@ -15,7 +15,7 @@ from torch import nn
 
 from engine.arch.model import BlockStack, Stage
 from engine.arch.scaling import scaled_head_channels, scaled_stages, scaled_stem_channels
-from engine.ops import registry
+from engine.ops import blocks
 from engine.ops.torch_blocks import activation_layer, norm_layer
 
 __all__ = ["StackNetwork", "batchnorm_settings", "build_stack_network", "stem_head_channels",
@@ -69,26 +69,23 @@ class StackNetwork(nn.Module):
             where = f"stage {i + 1}"
             if s.repeats < 1:
                 raise ValueError(f"{where}: repeats must be at least 1, got {s.repeats}")
-            spec = registry.get(s.block) if registry.exists(s.block) else None
-            if spec is None or spec.kind != "block":
+            if not blocks.block_exists(s.block):
                 raise ValueError(f"{where}: unknown block type {s.block!r}")
-            factory = spec.resolve()
-            blocks = []
+            spec = blocks.get_block(s.block)
+            factory, settings = spec.resolve(), spec.settings(s)
+            stage_blocks = []
             for r in range(s.repeats):
                 sd_prob = stack.stochastic_depth * float(block_id) / total
                 try:
-                    blocks.append(factory(c_in, s.channels, kernel=s.kernel,
-                                          stride=s.stride if r == 0 else 1,
-                                          expansion=s.expansion, se=s.se, act=s.act,
-                                          drop_prob=sd_prob, norm=norm))
+                    stage_blocks.append(factory(c_in, s.channels,
+                                                stride=s.stride if r == 0 else 1,
+                                                drop_prob=sd_prob, norm=norm, **settings))
                 except ValueError as exc:
                     raise ValueError(f"{where}: {exc}") from None
                 c_in = s.channels
                 block_id += 1
-            layers.append(nn.Sequential(*blocks))
-            self.stage_labels.append(
-                f"{where} ({s.block} k{s.kernel} s{s.stride} e{s.expansion:g} c{s.channels}"
-                f" x{s.repeats})")
+            layers.append(nn.Sequential(*stage_blocks))
+            self.stage_labels.append(blocks.stage_label(i, s))
         layers.append(nn.Sequential(nn.Conv2d(c_in, head_c, 1, bias=False), norm(head_c),
                                     act(inplace=True)))
         self.features = nn.Sequential(*layers)

@@ -109,8 +109,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.cost import summarize
 
     try:
-        summary = summarize(design, batch=args.batch, latency=args.latency,
+        summary = summarize(design, batch=args.batch, memory=True, latency=args.latency,
                             device=args.device)
+    except DesignError as exc:  # shapes that do not compose (located by the cost path)
+        raise CliError(f"{design.name}: {exc}") from None
     except ValueError as exc:  # a design the validator let through but the builder cannot
         raise CliError(f"{design.name}: {exc}") from None
     if args.json:

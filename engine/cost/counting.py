@@ -17,11 +17,11 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.arch.model import BlockStack, CellDesign
+from engine.cost.analytic import AUX_ROW, MACS_CONVENTION, design_cost
 
 __all__ = ["MACS_CONVENTION", "count_macs", "count_params", "layer_table", "meta_model",
            "model_parts", "probe_input"]
 
-MACS_CONVENTION = "conv + linear multiply-adds (the torchvision way)"
 _AUX_PREFIX = "auxiliary_head."
 # FlopCounterMode's module tracker installs process-global module hooks: two counts in
 # different threads (two studio windows' cost workers, a search's cost check) see each
@@ -39,9 +39,14 @@ def meta_model(design: CellDesign | BlockStack, **overrides: Any) -> nn.Module:
 
 def count_params(model_or_design: nn.Module | CellDesign | BlockStack, *,
                  include_auxiliary: bool = False) -> int:
-    """Number of parameters; the DARTS auxiliary head counts only if asked (as in DARTS)."""
-    model = (model_or_design if isinstance(model_or_design, nn.Module)
-             else meta_model(model_or_design))
+    """Number of parameters; the DARTS auxiliary head counts only if asked (as in DARTS).
+
+    A design is costed analytically (``engine.cost.analytic``), a model counted.
+    """
+    if not isinstance(model_or_design, nn.Module):
+        cost = design_cost(model_or_design)
+        return cost.params_with_auxiliary if include_auxiliary else cost.params
+    model = model_or_design
     return sum(p.numel() for name, p in model.named_parameters()
                if include_auxiliary or not name.startswith(_AUX_PREFIX))
 
@@ -139,7 +144,7 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[dict[str
             before = counter.get_total_flops()
             out = aux(torch.zeros(1, *cell_rows[position]["output"], device=x.device,
                                   dtype=x.dtype))
-            rows.append({"name": "auxiliary head (training only)",
+            rows.append({"name": AUX_ROW,
                          "params": sum(p.numel() for p in aux.parameters()),
                          "macs": (counter.get_total_flops() - before) // 2,
                          "output": _shape_of(out)})

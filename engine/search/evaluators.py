@@ -69,16 +69,18 @@ class Evaluator:
 
 
 def design_costs(design: Design, names: tuple[str, ...]) -> dict[str, float]:
-    """Params/MACs from the cost model, latency measured on the picked device (torch)."""
+    """Params/MACs from the analytic cost model (pure Python, microseconds), latency
+    measured on the picked device (torch)."""
     out: dict[str, float] = {}
     if not names:
         return out
-    from engine.cost import summarize
+    if "params" in names or "macs" in names:
+        from engine.cost.analytic import design_cost
 
-    summary = summarize(design, table=False, memory=False)
-    for name in ("params", "macs"):
-        if name in names:
-            out[name] = float(summary[name])
+        cost = design_cost(design)
+        for name, value in (("params", cost.params), ("macs", cost.macs)):
+            if name in names:
+                out[name] = float(value)
     if "latency_ms" in names:
         from engine.builders import build_model, input_shape_of
         from engine.cost import measure_latency

@@ -136,7 +136,7 @@ def test_latency_is_measured_and_the_model_restored() -> None:
 def test_summarize_a_cell_design() -> None:
     design = tiny_cells()
     design.set_macro(auxiliary=True)
-    s = summarize(design, latency=True, repeats=2)
+    s = summarize(design, latency=True, memory=True, repeats=2)
     assert s["kind"] == "cell" and s["name"] == "darts-v2" and s["style"] == "darts"
     assert s["input"] == [3, 8, 8] and s["classes"] == 4
     assert s["params"] == count_params(design)
