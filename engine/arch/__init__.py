@@ -6,8 +6,7 @@ first use of a name re-exported here (``engine.arch.load_design`` etc.).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from engine.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("BlockStack", "Cell", "CellDesign", "CellMacro", "ChangeEvent", "Design",
@@ -29,14 +28,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'engine.arch' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"engine.arch.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -6,8 +6,7 @@ latency modules import torch, loaded on first use of one of their names.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from engine.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("count_macs", "count_params", "layer_table", "meta_model", "model_parts"),
@@ -16,20 +15,9 @@ _EXPORTS: dict[str, str] = {
     "measure_latency": "latency",
     "estimate_memory": "memory",
     "summarize": "summary",
-    **dict.fromkeys(("SpaceCost", "space_cost"), "space_range"),
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'engine.cost' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"engine.cost.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
