@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 
 # Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ("inspect", "train", "runs", "resume", "export", "search", "compress")
+SUBCOMMANDS = ("inspect", "space", "train", "runs", "resume", "export", "search", "compress")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -15,6 +15,7 @@ _EXPORTS: dict[str, str] = {
     "measure_latency": "latency",
     "estimate_memory": "memory",
     "summarize": "summary",
+    **dict.fromkeys(("SpaceCost", "space_cost", "enumerate_members"), "space_range"),
 }
 
 __all__ = sorted(_EXPORTS)

@@ -89,11 +89,11 @@ def _cell_key(cell: Cell) -> tuple[Any, ...]:
             tuple(cell.concat))
 
 
-def _body(cell: Cell, inputs: list[Shape], reduction: bool, where: str,
-          cache: dict[tuple[Any, ...], Cost]) -> Cost:
+def _body(cell: Cell, cell_key: tuple[Any, ...], inputs: list[Shape], reduction: bool,
+          where: str, cache: dict[tuple[Any, ...], Cost]) -> Cost:
     """``CellBody``: one op per edge (stride 2 from an input of a reduction cell), node sums,
-    concat of the chosen nodes."""
-    key = (_cell_key(cell), tuple(inputs), reduction)
+    concat of the chosen nodes.  ``cell_key`` is ``_cell_key(cell)`` (computed once)."""
+    key = (cell_key, tuple(inputs), reduction)
     if key in cache:
         return cache[key]
     try:
@@ -160,6 +160,7 @@ def _darts(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
             raise _fail("macro.reductions", f"position {r} is outside cells 0..{layers - 1}")
     normal = d.normal
     reduce = d.reduce if d.reduce is not None else d.normal
+    keys = {id(normal): _cell_key(normal), id(reduce): _cell_key(reduce)}
     if len(reductions) >= 2:
         aux_position = reductions[1]
     else:
@@ -191,7 +192,7 @@ def _darts(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
                            else c.relu_conv_bn(s0, c_cur, 1, 1, 0))
         except ShapeError as exc:
             raise _fail(loc, f"preprocessing: {exc}") from None
-        body = _body(cell, [p.shape for p in pre], reduction, which, cache)
+        body = _body(cell, keys[id(cell)], [p.shape for p in pre], reduction, which, cache)
         total = Cost(sum(p.params for p in pre) + body.params,
                      sum(p.macs for p in pre) + body.macs, body.shape)
         rows.append(_row(f"cell {i} ({'reduce' if reduction else 'normal'})", total))
@@ -246,6 +247,7 @@ def _nb201(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
     rows = [_row("stem", stem)]
     x = stem.shape
     cache: dict[tuple[Any, ...], Cost] = {}
+    cell_key = _cell_key(cell)
     k = 0
     for stage in range(3):
         c_stage = C * 2 ** stage
@@ -255,7 +257,7 @@ def _nb201(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
             x = block.shape
         for _ in range(n):
             pre = c.relu_conv_bn(x, c_stage, 1, 1, 0) if x[0] != c_stage else Cost(0, 0, x)
-            body = _body(cell, [pre.shape], False, "normal cell", cache)
+            body = _body(cell, cell_key, [pre.shape], False, "normal cell", cache)
             rows.append(_row(f"cell {k}", pre.then(body)))
             x = body.shape
             k += 1
