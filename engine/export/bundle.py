@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.export.atomic import atomic_file, atomic_folder
 from engine.export.common import ExportError
 
 FORMAT = "nas-studio-bundle"
@@ -45,16 +46,14 @@ def export_bundle(design: Any, model: nn.Module, path: str | Path,
     files = {DESIGN: to_json(design).encode(), WEIGHTS: save(state),
              METADATA: json.dumps(meta, indent=2, default=str).encode()}
     if path.suffix.lower() == ".zip":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with atomic_file(path) as tmp, \
+                zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for name, data in files.items():
                 zf.writestr(name, data)
-        tmp.replace(path)
     else:
-        path.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            (path / name).write_bytes(data)
+        with atomic_folder(path) as tmp:  # built aside, then swapped in
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
     return meta
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.export.atomic import atomic_file
 from engine.export.common import (
     TOLERANCE,
     ExportError,
@@ -65,26 +66,29 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, int, int], path: str |
     naming the unsupported operator when the exporter refuses the model.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model = model.cpu()
     x = sample_input(input_shape, batch)
     order = {"auto": (False, True), "legacy": (False,), "dynamo": (True,)}[exporter]
     errors: list[tuple[str, Exception]] = []
     used = None
-    with eval_mode(model):
-        for dynamo in order:
-            try:
-                _export(model, x, path, opset, dynamo)
-                used = "dynamo" if dynamo else "legacy"
-                break
-            except Exception as exc:  # noqa: BLE001 - collected and reported below
-                errors.append(("dynamo" if dynamo else "legacy", exc))
-    if used is None:
-        op = next((offending_op(str(e)) for _n, e in errors if offending_op(str(e))), None)
-        first = str(errors[0][1]).strip().splitlines()[0] if str(errors[0][1]).strip() else ""
-        what = f"operator {op} is not supported" if op else first or type(errors[0][1]).__name__
-        tried = " and ".join(name for name, _e in errors)
-        raise ExportError(f"ONNX export (opset {opset}, {tried} exporter) failed: {what}", op)
-    diff = verify_onnx(path, model, x)
+    with atomic_file(path) as tmp:  # the previous file stays until this one is complete
+        with eval_mode(model):
+            for dynamo in order:
+                try:
+                    _export(model, x, tmp, opset, dynamo)
+                    used = "dynamo" if dynamo else "legacy"
+                    break
+                except Exception as exc:  # noqa: BLE001 - collected and reported below
+                    errors.append(("dynamo" if dynamo else "legacy", exc))
+        if used is None:
+            op = next((offending_op(str(e)) for _n, e in errors if offending_op(str(e))), None)
+            first = str(errors[0][1]).strip().splitlines()[0] if str(errors[0][1]).strip() \
+                else ""
+            what = f"operator {op} is not supported" if op else first or \
+                type(errors[0][1]).__name__
+            tried = " and ".join(name for name, _e in errors)
+            raise ExportError(f"ONNX export (opset {opset}, {tried} exporter) failed: {what}",
+                              op)
+        diff = verify_onnx(tmp, model, x)
     return {"verified": diff <= tolerance, "max_abs_diff": diff, "opset": opset,
             "exporter": used, "path": str(path), "tolerance": tolerance}

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.export.atomic import atomic_file
 from engine.export.common import (
     TOLERANCE,
     ExportError,
@@ -33,7 +34,6 @@ def export_torchscript(model: nn.Module, input_shape: tuple[int, int, int], path
                        batch: int = 2, tolerance: float = TOLERANCE) -> dict[str, Any]:
     """Save a TorchScript module to ``path``; returns ``{verified, max_abs_diff, method}``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model = model.cpu()
     x = sample_input(input_shape, batch)
     with eval_mode(model), torch.no_grad(), warnings.catch_warnings():
@@ -49,9 +49,10 @@ def export_torchscript(model: nn.Module, input_shape: tuple[int, int, int], path
                 raise ExportError(f"TorchScript export failed: {trace_exc}",
                                   offending_op(str(trace_exc)) or offending_op(str(exc))) \
                     from exc
-        scripted.save(str(path))
-        reloaded = torch.jit.load(str(path), map_location="cpu")
-        y = sample_input(input_shape, batch + 1, seed=1)  # another batch size than traced
-        diff = float((reloaded(y) - logits_of(model(y))).abs().max())
+        with atomic_file(path) as tmp:  # the previous file stays until this one is complete
+            scripted.save(str(tmp))
+            reloaded = torch.jit.load(str(tmp), map_location="cpu")
+            y = sample_input(input_shape, batch + 1, seed=1)  # another batch size than traced
+            diff = float((reloaded(y) - logits_of(model(y))).abs().max())
     return {"verified": diff <= tolerance, "max_abs_diff": diff, "method": method,
             "path": str(path), "tolerance": tolerance}
