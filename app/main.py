@@ -38,16 +38,23 @@ def open_initial(window, files: list[str]) -> None:
 def install_jobs(window) -> None:
     """Add the Run menu and the Jobs/Training/Pareto/Experiments docks.
 
-    A database that cannot be opened (not SQLite, newer schema) is reported in the log and
-    an error box; the editors still work, and nothing is written to that file.
+    A database that cannot be opened (not SQLite, newer schema, damaged) is reported in
+    the log and an error box; the editors still work, and nothing is written to that
+    file.  A read-only database is opened read-only: the experiments can be browsed,
+    and a job that would record something says why it cannot.
     """
     from PySide6.QtCore import QTimer
 
     from app.studio_jobs import install_job_ui
-    from engine.store import StoreError
+    from engine.store import Store, StoreError, StoreReadOnly
 
     try:
-        install_job_ui(window)
+        try:
+            install_job_ui(window)
+        except StoreReadOnly as exc:
+            store = Store(getattr(window, "db_path", None), read_only=True)
+            install_job_ui(window, store)
+            window.log.log(f"Experiment store opened read-only: {exc}", "warning")
     except StoreError as exc:
         message = str(exc)
         window.log.log(f"Experiment store unavailable: {message}", "error")

@@ -6,7 +6,14 @@ import argparse
 import json
 from typing import Any
 
-from engine.store import STATUSES, StoreError, add_db_argument, open_store
+from engine.store import (
+    STATUSES,
+    Store,
+    StoreError,
+    StoreMissing,
+    add_db_argument,
+    open_store,
+)
 
 # JSON keys, in order; ``parent`` is the parent run id (lineage).
 JSON_KEYS = ("id", "experiment_id", "experiment", "kind", "status", "parent", "design_hash",
@@ -59,21 +66,54 @@ def _table(records: list[dict[str, Any]]) -> str:
                      .rstrip() for row in rows)
 
 
+def _best_epochs(store: Any) -> dict[int, float]:
+    rows = store.query("SELECT run_id, MAX(val_accuracy) AS v FROM epochs "
+                       "WHERE val_accuracy IS NOT NULL GROUP BY run_id")
+    return {int(r["run_id"]): float(r["v"]) for r in rows}
+
+
+def _records(store: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The listed runs: orphaned "running" runs shown as interrupted, and a run that
+    did not finish shows its best recorded epoch (its row may predate that epoch)."""
+    orphans = set(store.orphaned_run_ids())
+    best = _best_epochs(store)
+    records = []
+    for row in store.runs_with_designs(args.experiment, kind=args.kind):
+        rec = _record(row.to_dict() if hasattr(row, "to_dict") else dict(row))
+        if rec["id"] in orphans:
+            rec["status"] = "interrupted"
+        epoch_best = best.get(rec["id"])
+        if rec["status"] != "finished" and epoch_best is not None and (
+                rec["best_val_accuracy"] is None or epoch_best > rec["best_val_accuracy"]):
+            rec["best_val_accuracy"] = epoch_best
+        if args.status is None or rec["status"] == args.status:
+            records.append(rec)
+    return records
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.cli import CliError
 
-    store = open_store(args)
+    # a read command: a store named by --db is opened read-only and never created; the
+    # default store in the user data directory is created on first use by any command
+    default = getattr(args, "db", None) is None
     try:
-        store.mark_interrupted()
-        if args.experiment is not None:
-            try:
-                store.get_experiment(args.experiment)
-            except StoreError as exc:
-                raise CliError(str(exc)) from exc
-        rows = store.runs_with_designs(args.experiment, status=args.status, kind=args.kind)
-    finally:
-        store.close()
-    records = [_record(r) for r in rows]
+        store = open_store(args, read_only=not default or Store.default_path().exists())
+    except CliError as exc:
+        missing = exc.__cause__
+        if not (isinstance(missing, StoreMissing) and missing.path.parent.is_dir()):
+            raise
+        records: list[dict[str, Any]] = []  # no database yet in an existing folder
+    else:
+        try:
+            if args.experiment is not None:
+                try:
+                    store.get_experiment(args.experiment)
+                except StoreError as exc:
+                    raise CliError(str(exc)) from exc
+            records = _records(store, args)
+        finally:
+            store.close()
     if args.json:
         print(json.dumps(records, indent=2))
     elif not records:

@@ -6,10 +6,12 @@ import argparse
 
 from engine.store.common import EPOCH_METRICS, FINAL_STATUSES, STATUSES, StoreError
 from engine.store.environment import capture_environment
+from engine.store.opening import StoreMissing, StoreReadOnly
 from engine.store.store import Store
 
 __all__ = ["EPOCH_METRICS", "FINAL_STATUSES", "STATUSES", "Store", "StoreError",
-           "add_db_argument", "capture_environment", "open_store"]
+           "StoreMissing", "StoreReadOnly", "add_db_argument", "capture_environment",
+           "open_store"]
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -18,12 +20,13 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
                         help="experiment database (default: the user data directory)")
 
 
-def open_store(args: argparse.Namespace) -> Store:
+def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
     """The store named by ``args.db`` (default path when unset); a ``StoreError``
-    becomes ``engine.cli.CliError`` (exit 2)."""
+    becomes ``engine.cli.CliError`` (exit 2).  Read commands pass ``read_only=True``:
+    nothing is created or changed (a missing store is an error)."""
     from engine.cli import CliError
 
     try:
-        return Store(getattr(args, "db", None))
+        return Store(getattr(args, "db", None), read_only=read_only)
     except StoreError as exc:
         raise CliError(str(exc)) from exc

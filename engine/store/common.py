@@ -49,16 +49,12 @@ def check_file(path: Path) -> None:
     if head != SQLITE_HEADER:
         raise StoreError(f"{path} is not a NAS Studio database (not SQLite): "
                          f"it starts with {head!r}, not the SQLite header")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path} cannot be opened: {exc}") from exc
+    from engine.store.opening import connect_read_only
+
+    conn, _uri = connect_read_only(path)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise StoreError(f"{path} is not a NAS Studio database (not SQLite): {exc}") \
-                from exc
         raise StoreError(f"{path} cannot be read: {exc}") from exc
     finally:
         conn.close()

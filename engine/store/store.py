@@ -48,9 +48,10 @@ from engine.store.common import (
 )
 from engine.store.environment import capture_environment
 from engine.store.migrations import MIGRATIONS, Migration
-from engine.store.processes import pid_alive
+from engine.store.opening import OpeningMixin, missing_message
 from engine.store.records import ExperimentRecord, RunRecord, TrialRecord, objective_names
-from engine.store.writer import Writer, WriterClosed, transaction
+from engine.store.recovery import RecoveryMixin
+from engine.store.writer import Writer, WriterClosed
 
 T = TypeVar("T")
 
@@ -59,8 +60,9 @@ class _ReaderConnection(sqlite3.Connection):
     """A read connection (a subclass only so that the store can hold it weakly)."""
 
 
-def _shutdown(writer: Writer, readers: weakref.WeakSet, lock: threading.Lock) -> None:
-    writer.close()
+def _shutdown(writer: Writer | None, readers: weakref.WeakSet, lock: threading.Lock) -> None:
+    if writer is not None:
+        writer.close()
     with lock:
         conns = list(readers)
         readers.clear()
@@ -75,29 +77,38 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
-class Store:
+class Store(OpeningMixin, RecoveryMixin):
     """One NAS Studio experiment database (see the module docstring for threading)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *,
-                 migrations: list[tuple[str, Migration]] | None = None) -> None:
+                 migrations: list[tuple[str, Migration]] | None = None,
+                 read_only: bool = False) -> None:
+        """Open (creating and migrating when needed) the store at ``path``.
+
+        ``read_only=True`` (read commands, a read-only mount) never creates or changes
+        anything: a missing file raises ``StoreMissing``, writes raise ``StoreError``.
+        A store whose tables do not match its migrations is refused (``StoreError``
+        naming what is missing); a store that cannot be written raises
+        ``StoreReadOnly`` unless opened read-only.
+        """
         self.path = Path(path) if path is not None else self.default_path()
         self._migrations = MIGRATIONS if migrations is None else migrations
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise missing_message(self.path)
         check_file(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder for {self.path}: {exc}") from exc
         self._local = threading.local()
         # a dead thread's reader connection is dropped (and closed) with its thread-local
         self._readers: weakref.WeakSet[_ReaderConnection] = weakref.WeakSet()
         self._readers_lock = threading.Lock()
         self.host = socket.gethostname()
         self._pid = os.getpid()
-        try:
-            self._writer = Writer(str(self.path), self._setup)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} cannot be opened as a NAS Studio database: {exc}") \
-                from exc
+        self._ro_uri: str | None = None
+        self._writer: Writer | None = None
+        if read_only:
+            self._open_read_only()
+        else:
+            self._open_writer()
         # flush and stop the writer even if close() is forgotten (at exit or when collected)
         self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._readers,
                                            self._readers_lock)
@@ -109,26 +120,6 @@ class Store:
 
         return default_db_path()
 
-    # -- opening, migrations ----------------------------------------------------
-    def _setup(self, db: Database) -> None:
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode!r})")
-        db.execute("PRAGMA synchronous=NORMAL")
-        # one transaction: two processes opening a new file at once migrate it once
-        with transaction(db):
-            if "_migrations" not in db.table_names():
-                db["_migrations"].create({"id": int, "name": str, "applied": str}, pk="id")
-            done = {r["id"] for r in db["_migrations"].rows}
-            known = len(self._migrations)
-            if done and max(done) > known:
-                raise StoreError(f"{self.path} has schema version {max(done)}, newer than "
-                                 f"this NAS Studio knows ({known}); upgrade NAS Studio to open it")
-            for number, (name, fn) in enumerate(self._migrations, start=1):
-                if number not in done:
-                    fn(db)
-                    db["_migrations"].insert({"id": number, "name": name, "applied": now()})
-
     def schema_version(self) -> int:
         row = self._one("SELECT MAX(id) AS v FROM _migrations")
         return int(row["v"] or 0) if row else 0
@@ -139,7 +130,7 @@ class Store:
 
     @property
     def closed(self) -> bool:
-        return self._writer.closed
+        return not self._finalizer.alive if self._writer is None else self._writer.closed
 
     def __enter__(self) -> Store:
         return self
@@ -155,6 +146,8 @@ class Store:
 
     def _write(self, fn: Callable[[Database], T]) -> T:
         self._check_process()
+        if self._writer is None:
+            raise StoreError(f"{self.path} is opened read-only: nothing can be recorded in it")
         try:
             return self._writer.submit(fn)
         except WriterClosed as exc:
@@ -166,7 +159,8 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self._check_process()
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+            target, uri = (self._ro_uri, True) if self._ro_uri else (str(self.path), False)
+            conn = sqlite3.connect(target, timeout=30, isolation_level=None, uri=uri,
                                    check_same_thread=False, factory=_ReaderConnection)
             conn.row_factory = _dict_row
             self._local.conn = conn
@@ -418,9 +412,14 @@ class Store:
     # -- epochs -------------------------------------------------------------------------------
     _EPOCH_SQL = ("INSERT OR REPLACE INTO epochs (run_id, epoch, " + ", ".join(EPOCH_METRICS)
                   + ") VALUES (" + ", ".join("?" * (2 + len(EPOCH_METRICS))) + ")")
+    # a running run's best validation figure follows its epochs in the same transaction,
+    # so a kill before the trainer's own update leaves no stale figure
     _EPOCHS_DONE_SQL = ("UPDATE runs SET epochs_done = "
-                        "(SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = ?) "
-                        "WHERE id = ?")
+                        "(SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = ?1), "
+                        "best_val_accuracy = CASE WHEN status = 'running' THEN "
+                        "(SELECT MAX(v) FROM (SELECT runs.best_val_accuracy AS v UNION ALL "
+                        "SELECT MAX(val_accuracy) FROM epochs WHERE run_id = ?1)) "
+                        "ELSE best_val_accuracy END WHERE id = ?1")
 
     def add_epoch(self, run_id: int, epoch: int, **metrics: Any) -> None:
         """Record one epoch (replacing an earlier record of the same epoch) and set the
@@ -435,7 +434,7 @@ class Store:
         def write(db: Database) -> int:
             db.conn.executemany(self._EPOCH_SQL, values)
             for rid in run_ids:  # an unknown run updates nothing and rolls the insert back
-                if db.conn.execute(self._EPOCHS_DONE_SQL, (rid, rid)).rowcount != 1:
+                if db.conn.execute(self._EPOCHS_DONE_SQL, (rid,)).rowcount != 1:
                     raise StoreError(f"unknown run id {rid}")
             return len(values)
 
@@ -513,28 +512,3 @@ class Store:
         row = self._one("SELECT state FROM search_state WHERE experiment_id = ?",
                         [experiment_id])
         return None if row is None else codec.loads(row["state"])
-
-    # -- crash recovery --------------------------------------------------------------------------
-    def mark_interrupted(self) -> list[int]:
-        """Runs and experiments left "running" by a dead process on this host become
-        "interrupted"; returns the run ids changed.
-
-        Rows owned by a live process, or by another host (whose processes cannot be
-        checked from here), are left alone.
-        """
-        def orphaned(table: str, db: Database) -> list[int]:
-            rows = db.execute(f"SELECT id, pid, host FROM {table} WHERE status = 'running'")
-            return [rid for rid, pid, host in rows.fetchall()
-                    if pid is None or (host in (None, self.host) and not pid_alive(int(pid)))]
-
-        def write(db: Database) -> list[int]:
-            stamp = now()
-            runs = orphaned("runs", db)
-            exps = orphaned("experiments", db)
-            db.conn.executemany("UPDATE runs SET status = 'interrupted', finished = ? "
-                                "WHERE id = ?", [(stamp, r) for r in runs])
-            db.conn.executemany("UPDATE experiments SET status = 'interrupted', finished = ? "
-                                "WHERE id = ?", [(stamp, e) for e in exps])
-            return runs
-
-        return self._write(write)
