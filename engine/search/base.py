@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -50,6 +51,10 @@ class Strategy:
     """Base class.  Subclasses implement ``_propose()`` and may override ``_observe``."""
 
     name = "strategy"
+    # set by the search job: a strategy that works inside ask() (a supernet) calls
+    # ``token.check()`` and ``progress(done_fraction, message)`` as it goes
+    token: Any = None
+    progress: Callable[[float, str], None] | None = None
 
     def __init__(self, space: SearchSpace, *, seed: int = 0, budget: int | None = None) -> None:
         self.space = space

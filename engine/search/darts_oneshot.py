@@ -11,6 +11,7 @@ it as its one candidate, which the search then trains and records like any other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.arch.model import Cell, CellDesign, Edge
@@ -129,8 +130,13 @@ def derive_cell(weights: list[list[float]], ops: tuple[str, ...], steps: int) ->
 def search_supernet(space: DartsSpace, splits: Any, *, epochs: int = 1, batch_size: int = 64,
                     lr: float = 0.025, arch_lr: float = 3e-4, seed: int = 0,
                     subset: int | None = None, token: Any = None,
-                    device: str | None = None) -> tuple[CellDesign, dict[str, Any]]:
-    """Run the first-order one-shot search; returns (derived design, alphas and losses)."""
+                    device: str | None = None,
+                    progress: Callable[[float, str], None] | None = None
+                    ) -> tuple[CellDesign, dict[str, Any]]:
+    """Run the first-order one-shot search; returns (derived design, alphas and losses).
+
+    ``token.check()`` runs before every step; ``progress(fraction, message)`` about a
+    hundred times over the search."""
     import torch
     from torch import nn
 
@@ -159,16 +165,23 @@ def search_supernet(space: DartsSpace, splits: Any, *, epochs: int = 1, batch_si
     loss_fn = nn.CrossEntropyLoss()
     losses = []
     net.train()
-    for _ in range(epochs):
+    total = epochs * steps
+    every = max(1, total // 100)
+    for epoch in range(epochs):
         pw = torch.randperm(half, generator=gen)
         pa = torch.randperm(half, generator=gen)
         for s in range(steps):
             if token is not None:
                 token.check()
+            done = epoch * steps + s
+            if progress is not None and done % every == 0:
+                progress(done / total, f"darts supernet: step {done + 1}/{total}")
             ia = pa[s * batch_size:(s + 1) * batch_size].to(dev)
             a_opt.zero_grad()
             loss_fn(net(x_a[ia]), y_a[ia]).backward()
             a_opt.step()
+            if token is not None:   # a supernet step is slow: check between its halves
+                token.check()
             iw = pw[s * batch_size:(s + 1) * batch_size].to(dev)
             w_opt.zero_grad()
             loss = loss_fn(net(x_w[iw]), y_w[iw])
@@ -219,7 +232,8 @@ class DartsOneShot(Strategy):
             design, info = search_supernet(self.space, self.splits, epochs=o["search_epochs"],
                                            batch_size=o["batch_size"], lr=o["lr"],
                                            arch_lr=o["arch_lr"], seed=self.seed,
-                                           subset=o["subset"])
+                                           subset=o["subset"], token=self.token,
+                                           progress=self.progress)
             self.derived = self.space.encode(design)
             self.alphas = {k: info[k] for k in ("alpha_normal", "alpha_reduce")}
         return self.derived, None

@@ -7,7 +7,9 @@
   ``engine.train.train_design`` and report validation/test accuracy and costs.
 
 ``run_trial`` wraps an evaluation so that an exception, running out of memory or a NaN
-objective becomes a failed trial with its error instead of ending the search.
+objective becomes a failed trial with its error instead of ending the search.  The
+search's cancel token travels in ``context["token"]`` (in-process evaluation) and stops
+training between batches; ``Cancelled`` ends the search, it is not a failed trial.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from engine.arch.model import Design
 from engine.arch.space import Code, NB201Space, SearchSpace, SpaceError
+from engine.jobs import Cancelled
 
 COST_METRICS = ("params", "macs", "latency_ms")
 
@@ -97,6 +100,8 @@ def run_trial(evaluator: Evaluator, design: Design, code: Code, *, trial: int, s
     try:
         metrics = evaluator.evaluate(design, code, trial=trial, seed=seed, budget=budget,
                                      context=context)
+    except Cancelled:
+        raise                # the user stopped the search: not a failed trial
     except Exception as exc:  # noqa: BLE001 - recorded with the trial, the search goes on
         if is_out_of_memory(exc):
             error = f"out of memory: {exc}"
@@ -274,7 +279,7 @@ class TrainEvaluator(Evaluator):
         ctx = context or {}
         result = train_design(self.adapt(design), self.splits(), self.config(seed, budget),
                               store=ctx.get("store"), experiment_id=ctx.get("experiment_id"),
-                              parent_id=ctx.get("parent_id"))
+                              parent_id=ctx.get("parent_id"), token=ctx.get("token"))
         metrics = {k: float(v) for k, v in result.items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "run_id"}
         metrics["run_id"] = result.get("run_id")

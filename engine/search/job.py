@@ -116,8 +116,15 @@ class SearchJob(Job):
         cfg = self.config
         store = self.store
         strategy = self._make_strategy()
-        stored: dict[int, TrialRecord] = {}
         counts = {"evaluated": 0, "rejected": 0}
+        strategy.token = token      # work inside ask() (a supernet) stops on cancel
+
+        def asking(fraction: float, message: str) -> None:
+            emit(Progress(self.job_id, done=counts["evaluated"] + fraction,
+                          total=cfg.budget, message=message))
+
+        strategy.progress = asking
+        stored: dict[int, TrialRecord] = {}
         self._partial = {}
         if store is not None and self.experiment_id is not None:
             store.set_experiment_status(self.experiment_id, "running")
@@ -127,14 +134,15 @@ class SearchJob(Job):
             state = store.load_search_state(self.experiment_id)
             if state:
                 strategy.load_state_dict(state["strategy"])
-                counts = dict(state["counts"])
+                counts.clear()
+                counts.update(state["counts"])
             emit(LogMessage(self.job_id, message=f"resuming experiment {self.experiment_id}: "
                             f"{len(stored)} trials in the store"))
         elif store is not None:
             env = _light_environment() if cfg.evaluator.get("kind") == "tabular" else None
             self.experiment_id = store.create_experiment("search", cfg.to_dict(), seed=cfg.seed,
                                                          name=self.name, environment=env)
-        context = {"store": store, "experiment_id": self.experiment_id}
+        context = {"store": store, "experiment_id": self.experiment_id, "token": token}
         max_rejected = cfg.max_rejected or max(1000, 20 * cfg.budget)
         pending = sorted(strategy.pending.values(), key=lambda c: c.trial)
         brackets = self.schedule.brackets()
