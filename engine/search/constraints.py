@@ -1,12 +1,17 @@
 """Hard constraints on costs, checked from the cost model before any training.
 
 A candidate that violates one is recorded with status "rejected" and never trained.
+Params and MACs come from the analytic cost model (``engine.cost.analytic``, pure Python,
+no network built), so a rejected candidate costs microseconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.arch.space import SearchSpace
 
 LIMITS = {"max_params": "params", "max_macs": "macs", "max_latency_ms": "latency_ms"}
 
@@ -51,3 +56,16 @@ class Constraints:
             elif value > limit:
                 out.append(f"{metric} {value:,.6g} > max {limit:,.6g}")
         return out
+
+    def infeasible(self, space: SearchSpace) -> str | None:
+        """Why no member of ``space`` can meet the params/MACs limits, or ``None``.
+
+        Uses the space's exact cost range (``engine.cost.space_range``), in the analytic
+        model's units: for evaluators whose costs come from ``design_costs`` (not a
+        benchmark table's own columns).
+        """
+        if self.max_params is None and self.max_macs is None:
+            return None
+        from engine.cost.space_range import space_cost
+
+        return space_cost(space).infeasible(max_params=self.max_params, max_macs=self.max_macs)
