@@ -20,7 +20,7 @@ from app import style
 from app.actions import ACTIONS, add_mnemonic, decorate, make_action, mnemonic
 from app.canvas.cell_editor import CellEditor
 from app.canvas.stack_editor import StackEditor
-from app.cost_worker import CostWorker
+from app.cost_worker import CostWorker, instant_cost
 from app.document.controller import DocumentController
 from app.document.templates import design_text, empty_cell_design, empty_stack_design
 from app.panels.dialogs import ImportDialog, PreferencesDialog, parse_import
@@ -77,8 +77,11 @@ class MainWindow(QMainWindow):
 
         self.cost = CostWorker(measure_latency=self.settings.measure_latency(), parent=self)
         self.cost.device = self.settings.device()
-        self.cost.cost_ready.connect(self._on_cost)
-        self.cost.cost_failed.connect(self._on_cost_failed)
+        self.cost.jobs_busy = self._jobs_busy
+        self.cost.latency_ready.connect(self._on_latency)
+        self.cost.latency_failed.connect(self._on_latency_failed)
+        self.cost.latency_state.connect(self._on_latency_state)
+        self.metrics.measure_requested.connect(self._measure_latency)
         self._create_actions()
         self._create_menus()
         self.statusBar().showMessage("Ready")
@@ -385,21 +388,44 @@ class MainWindow(QMainWindow):
             self._request_cost(doc)
 
     def _request_cost(self, doc: DocumentController) -> None:
+        """Params/MACs now (analytic, this frame); latency later, off the GUI thread."""
         if doc.errors():
             self.metrics.set_error("the design has errors; fix them to see its cost")
             return
-        self.metrics.set_computing()
+        from engine.arch.validate import DesignError
+
+        try:
+            doc.cost = instant_cost(doc.design)  # type: ignore[attr-defined]
+        except DesignError as exc:
+            self.metrics.set_error(str(exc))
+            return
+        self.metrics.set_summary(doc.cost)  # type: ignore[attr-defined]
         self.cost.request(doc, doc.design)
 
-    def _on_cost(self, doc: DocumentController, summary: dict) -> None:
-        doc.cost = summary  # type: ignore[attr-defined]
-        if doc is self.current_doc():
-            self.metrics.set_summary(summary)
+    def _jobs_busy(self) -> bool:
+        """A job queued or running (asked from the cost worker's thread: thread-safe)."""
+        ui = getattr(self, "job_ui", None)
+        return ui is not None and bool(ui.runner.active_jobs())
 
-    def _on_cost_failed(self, doc: DocumentController, message: str) -> None:
+    def _measure_latency(self) -> None:
+        doc = self.current_doc()
+        if doc is not None and doc.cost is not None:  # type: ignore[attr-defined]
+            self.cost.measure(doc, doc.design)
+
+    def _on_latency(self, doc: DocumentController, result: dict) -> None:
+        if doc.cost is not None:  # type: ignore[attr-defined]
+            doc.cost["latency"] = result  # type: ignore[attr-defined]
         if doc is self.current_doc():
-            self.metrics.set_error(message)
-            self.log.log(f"Cost: {message}", "warning")
+            self.metrics.set_latency(result)
+
+    def _on_latency_state(self, doc: DocumentController, state: str) -> None:
+        if doc is self.current_doc():
+            self.metrics.set_latency_state(state)
+
+    def _on_latency_failed(self, doc: DocumentController, message: str) -> None:
+        if doc is self.current_doc():
+            self.metrics.set_latency(None, "failed")
+            self.log.log(f"Latency: {message}", "warning")
 
     def _on_problems(self, doc: DocumentController, problems: list) -> None:
         seen = {p.message for p in problems}

@@ -275,3 +275,13 @@ def stacks(draw):
 @given(stacks())
 def test_generated_block_stacks(stack):
     _agree(stack)
+
+
+def test_an_auxiliary_head_that_does_not_fit_a_wide_input_is_located():
+    design = resolve_source("darts-v2", auxiliary=True, layers=6, channels=4)
+    design.macro.input_shape = (3, 32, 64)
+    with pytest.raises(DesignError, match=r"^macro.auxiliary: auxiliary head: its classifier "
+                                          r"expects 768 features, the 64x8x16 input gives 2304"):
+        design_cost(design)
+    with pytest.raises(RuntimeError):  # the counted path fails there too
+        counted(design)
