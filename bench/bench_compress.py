@@ -92,10 +92,10 @@ def bench_digits(name: str, design: Any, args: argparse.Namespace, root: Path) -
     prune_run = store.get_run(pruned["steps"][0]["run_id"])
     rows = []
     fp32_parent = root / f"{name}-parent.onnx"
-    from engine.compress import load_run_model
+    from engine.compress import load_run
     from engine.compress.quantize import export_fp32
 
-    export_fp32(load_run_model(store, parent["run_id"])[1], shape, fp32_parent)
+    export_fp32(load_run(store, parent["run_id"]).model, shape, fp32_parent)
     entries = [("fp32 parent", fp32_parent, store.get_run(parent["run_id"])),
                ("int8 parent", Path(store.get_run(quant["run_id"])["checkpoint"]),
                 store.get_run(quant["run_id"])),

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import factory
+from engine.compress.runs import can_compress
 from engine.jobs import Job
 
 
@@ -261,11 +262,11 @@ class CompressDialog(_JobDialog):
         d = factory.compress_defaults()
         self.run = QComboBox()
         for run in reversed(store.runs() if store is not None else []):
-            if run.get("status") == "finished" and run.get("checkpoint"):
-                acc = run.get("test_accuracy")
+            if can_compress(run):   # the engine's own check (int8 ONNX runs are not)
+                acc = run.test_accuracy
                 acc_text = f", test acc {acc:.3f}" if isinstance(acc, float) else ""
-                self.run.addItem(f"run {run['id']} ({run.get('kind')}, "
-                                 f"{run.get('params') or '?'} params{acc_text})", run["id"])
+                self.run.addItem(f"run {run.id} ({run.kind}, "
+                                 f"{run.params or '?'} params{acc_text})", run.id)
         if run_id is not None:
             idx = self.run.findData(run_id)
             if idx >= 0:

@@ -27,12 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.jobs import factory
 from app.workers import JobRunner
 from engine.events import JobCancelled, JobFailed, JobFinished
-
-FORMAT_TEXT = {"onnx": "ONNX (verified with onnxruntime)", "torchscript": "TorchScript",
-               "bundle": "Bundle (design JSON + weights + metadata)"}
+from engine.export.formats import all_formats, can_export, default_export_path, get_format
+from engine.export.job import ExportJob
 
 
 def verification_text(result: dict[str, Any]) -> tuple[str, bool]:
@@ -64,18 +62,18 @@ class ExportDialog(QDialog):
         self.job_id: str | None = None
         self.result: dict[str, Any] | None = None
         self.run = QComboBox()
-        for run in reversed(store.runs()):
-            if run.get("status") == "finished" and run.get("checkpoint"):
-                acc = run.get("test_accuracy")
+        for run in reversed(store.runs()):   # what the engine can export (not int8 ONNX)
+            if run.status == "finished" and any(can_export(run, f.name) for f in all_formats()):
+                acc = run.test_accuracy
                 acc_text = f", test acc {acc:.3f}" if isinstance(acc, float) else ""
-                self.run.addItem(f"run {run['id']} ({run.get('kind')}{acc_text})", run["id"])
+                self.run.addItem(f"run {run.id} ({run.kind}{acc_text})", run.id)
         if run_id is not None and self.run.findData(run_id) >= 0:
             self.run.setCurrentIndex(self.run.findData(run_id))
         self.formats = QButtonGroup(self)
         fmt_box = QVBoxLayout()
-        for i, (fmt, text) in enumerate(FORMAT_TEXT.items()):
-            button = QRadioButton(text)
-            button.setProperty("format", fmt)
+        for i, fmt in enumerate(all_formats()):
+            button = QRadioButton(fmt.title)
+            button.setProperty("format", fmt.name)
             button.setChecked(i == 0)
             self.formats.addButton(button, i)
             fmt_box.addWidget(button)
@@ -125,10 +123,10 @@ class ExportDialog(QDialog):
     def _default_path(self) -> None:
         run_id = self.run.currentData()
         if run_id is not None:
-            self.path.setText(str(factory.default_export_path(int(run_id), self.fmt())))
+            self.path.setText(str(default_export_path(int(run_id), self.fmt())))
 
     def _browse(self) -> None:
-        suffix = factory.EXPORT_SUFFIX[self.fmt()]
+        suffix = get_format(self.fmt()).suffix
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(),
                                               f"{self.fmt()} (*{suffix})")
         if path:
@@ -155,7 +153,7 @@ class ExportDialog(QDialog):
                     return None
                 force = True
                 check_output(path, self.fmt(), store=self.store, force=True)
-            job = factory.ExportJob(self.store, int(run_id), self.fmt(), path, force=force)
+            job = ExportJob(self.store, int(run_id), self.fmt(), path, force=force)
         except (ExportError, OSError, ValueError) as exc:
             self.status.setText(f"<span style='color:#b00020'>{exc}</span>")
             return None

@@ -6,19 +6,16 @@ dialog shows next to the buttons.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-from engine.jobs import CancelToken, EventSink, Job
+from engine.jobs import Job
 from engine.search.strategies import default_strategy, describe_strategies, strategy_names
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
 SPACES = ("darts", "nas-bench-201", "mbconv")
 STRATEGIES = strategy_names()
 STRATEGY_HELP = describe_strategies()
-EXPORT_FORMATS = ("onnx", "torchscript", "bundle")
-EXPORT_SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "bundle": ".nasbundle"}
 
 # A small DARTS-space network that trains on digits in seconds per epoch on a CPU.
 SMALL_DARTS_SPACE = {"space": "darts", "channels": 8, "layers": 3, "nodes": 3}
@@ -141,37 +138,3 @@ def resume_search_job(store: Any, experiment_id: int) -> Job:
         raise ValueError(f"experiment {experiment_id} is a {exp.get('kind')} experiment, "
                          "not a search")
     return SearchJob(SearchConfig.from_dict(exp["config"]), store, experiment_id=experiment_id)
-
-
-def default_export_path(run_id: int, fmt: str) -> Path:
-    from engine.paths import data_dir
-
-    return data_dir() / "exports" / f"run-{run_id}{EXPORT_SUFFIX[fmt]}"
-
-
-class ExportJob(Job):
-    """Export a stored run to ONNX / TorchScript / a bundle, verify, record the artifact."""
-
-    kind = "export"
-
-    def __init__(self, store: Any, run_id: int, fmt: str, path: str | Path, *,
-                 force: bool = False) -> None:
-        super().__init__()
-        if fmt not in EXPORT_FORMATS:
-            raise ValueError(f"unknown export format {fmt!r}; choose {', '.join(EXPORT_FORMATS)}")
-        self.store, self.run_id, self.fmt, self.path = store, int(run_id), fmt, Path(path)
-        self.force = force  # replace an existing output (the user said so)
-
-    def describe(self) -> str:
-        return f"export run {self.run_id} as {self.fmt} to {self.path.name}"
-
-    def total(self) -> int:
-        return 1
-
-    def execute(self, emit: EventSink, token: CancelToken) -> dict[str, Any]:
-        from engine.export import export_run
-
-        token.check()
-        result = dict(export_run(self.store, self.run_id, self.fmt, self.path,
-                                 force=self.force))
-        return {k: v for k, v in result.items() if not (isinstance(v, float) and math.isnan(v))}

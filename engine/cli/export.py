@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 from engine.cli import EXIT_FAILED, CliError
-
-FORMATS = ("onnx", "torchscript", "bundle")
+from engine.export.formats import format_names
 
 
 def add_parser(sub: Any) -> None:
@@ -18,7 +17,7 @@ def add_parser(sub: Any) -> None:
                        "design JSON, safetensors weights and metadata. Each export is "
                        "recorded as an artifact in the store.")
     p.add_argument("run_id", type=int, metavar="RUN_ID")
-    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("--format", choices=format_names(), required=True)
     p.add_argument("-o", "--output", required=True, metavar="PATH")
     p.add_argument("--force", action="store_true",
                    help="replace an existing output file or bundle (never the store or a "
@@ -31,7 +30,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.export import ExportError, check_output, export_run, load_run_model
+    from engine.compress.runs import RunLoadError, load_run
+    from engine.export import ExportError, check_output, export_run
     from engine.store import StoreError, open_store
     from engine.train import CheckpointError
 
@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         try:  # the run, its checkpoint and weights: bad input, exit 2
-            loaded = load_run_model(store, args.run_id)
+            loaded = load_run(store, args.run_id)
             check_output(args.output, args.format, store=store, force=args.force)
-        except (StoreError, CheckpointError, ExportError) as exc:
+        except (StoreError, CheckpointError, ExportError, RunLoadError) as exc:
             raise CliError(str(exc)) from exc
         try:  # the export itself (unsupported op...): the job failed, exit 1
             details = export_run(store, args.run_id, args.format, args.output, loaded,

@@ -1,21 +1,24 @@
 """Compression: structured/unstructured pruning, int8 quantization, fine-tuning, lineage.
 
-Imports torch; ``CompressJob`` records each step as a child run in the store.
+``CompressJob`` records each step as a child run in the store.  The names below load on
+first use: ``engine.compress.runs`` (``can_compress``, ``load_run``) is importable
+without torch.
 """
 
 from __future__ import annotations
 
-from engine.compress.checkpoint import load_pruned, save_pruned
-from engine.compress.job import CompressJob, load_run_model, load_source
-from engine.compress.prune import (
-    CompressError,
-    PruneReport,
-    prune_structured,
-    prune_unstructured,
-    unsupported_layers,
-)
-from engine.compress.recipe import CompressOptions
+from engine.lazy import lazy_exports
 
-__all__ = ["CompressError", "CompressJob", "CompressOptions", "PruneReport", "load_pruned",
-           "load_run_model", "load_source", "prune_structured", "prune_unstructured",
-           "save_pruned", "unsupported_layers"]
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("load_pruned", "save_pruned"), "checkpoint"),
+    **dict.fromkeys(("CompressJob", "load_source"), "job"),
+    **dict.fromkeys(("CompressError", "PruneReport", "prune_structured", "prune_unstructured",
+                     "unsupported_layers"), "prune"),
+    "CompressOptions": "recipe",
+    **dict.fromkeys(("LoadedRun", "RunLoadError", "Verdict", "can_compress", "load_run"),
+                    "runs"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

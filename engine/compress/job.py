@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.compress.checkpoint import apply_structure, read_pruned, save_pruned
+from engine.compress.checkpoint import save_pruned
 from engine.compress.finetune import FinetuneConfig, batches, evaluate, finetune
 from engine.compress.prune import (
     CompressError,
@@ -39,6 +39,7 @@ from engine.compress.quantize import (
     quantize_static_int8,
 )
 from engine.compress.recipe import CompressOptions, prune_recipe, quantize_recipe
+from engine.compress.runs import RunLoadError, can_compress, load_run
 from engine.events import LogMessage, Progress
 from engine.jobs import CancelToken, EventSink, Job
 
@@ -64,66 +65,22 @@ def _run_dir(run_id: int, store: Any) -> Path:
     return run_checkpoint_dir(run_id, getattr(store, "path", None))
 
 
-def _trained_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """Best-validation weights of a training checkpoint (``weights_only`` load)."""
-    from engine.train import load_checkpoint
-
-    state = load_checkpoint(path)
-    best = (state.get("best") or {}).get("model")
-    return best if best is not None else state["model"]
-
-
-def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module]:
-    """``(design, model)`` of a stored train or compress run, weights loaded, eval mode.
-
-    Compressed runs rebuild their design and resize it to the recorded pruned
-    structure (see ``engine.compress.checkpoint``).  Int8 ONNX runs have no PyTorch
-    model: their ONNX file is the run's ``checkpoint``.
-    """
-    from engine.builders import build_model
-    from engine.store import StoreError
-
-    try:
-        run = store.get_run(run_id)
-    except StoreError as exc:
-        raise CompressError(str(exc)) from exc
-    recipe = run.get("recipe") or {}
-    if recipe.get("format") == "onnx-int8":
-        raise CompressError(f"run {run_id} is an int8 ONNX model ({run.get('checkpoint')}); "
-                            f"compress its parent run {run.get('parent_id')} instead")
-    if not run.get("checkpoint") or not Path(run["checkpoint"]).is_file():
-        raise CompressError(f"run {run_id} has no checkpoint to load "
-                            f"({run.get('checkpoint') or 'none recorded'})")
-    design = store.get_design(run["design_hash"])
-    model = build_model(design)
-    try:
-        if run.get("kind") == "compress":
-            state, structure, _ = read_pruned(run["checkpoint"])
-            apply_structure(model, structure, state)
-        else:
-            model.load_state_dict(_trained_weights(run["checkpoint"]))
-    except Exception as exc:  # noqa: BLE001 - named for the user
-        raise CompressError(f"run {run_id}: cannot load {run['checkpoint']}: {exc}") from exc
-    return design, model.eval()
-
-
 def load_source(store: Any, run_id: int, splits: Any = None) -> Source:
     """The run, its design, its model and its dataset (reloaded from the run's config)."""
     from engine.builders import input_shape_of
+    from engine.store import StoreError
 
-    design, model = load_run_model(store, run_id)
-    run = store.get_run(run_id)
-    if run.get("status") != "finished":
-        raise CompressError(f"run {run_id} is {run.get('status')}; only finished runs "
-                            "can be compressed")
+    try:
+        design, model, run = load_run(store, run_id)
+    except (StoreError, RunLoadError) as exc:
+        raise CompressError(str(exc)) from exc
+    verdict = can_compress(run)
+    if not verdict and (splits is None or run.status != "finished"):
+        raise CompressError(verdict.reason)
     if splits is None:
-        spec = (run.get("config") or {}).get("dataset")
-        if not spec:
-            raise CompressError(f"run {run_id} was trained on in-memory data with no "
-                                "recorded source; pass the dataset explicitly")
         from engine.data import load_spec
 
-        splits = load_spec(spec)
+        splits = load_spec(run.config["dataset"])
     return Source(run, design, model, splits, tuple(input_shape_of(design)))
 
 

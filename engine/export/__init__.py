@@ -1,18 +1,25 @@
-"""Export: ONNX (verified in onnxruntime), TorchScript, and reloadable bundles."""
+"""Export: ONNX (verified in onnxruntime), TorchScript, and reloadable bundles.
+
+The names below load on first use; ``engine.export.formats`` (the format registry and
+``can_export``) is importable without torch.
+"""
 
 from __future__ import annotations
 
-from engine.export.bundle import export_bundle, load_bundle
-from engine.export.common import ExportError, file_digest, offending_op
-from engine.export.destination import (
-    DestinationError,
-    DestinationExists,
-    check_output,
-)
-from engine.export.onnx_export import export_onnx, verify_onnx
-from engine.export.runs import FORMATS, export_model, export_run, load_run_model
-from engine.export.torchscript import export_torchscript
+from engine.lazy import lazy_exports
 
-__all__ = ["FORMATS", "DestinationError", "DestinationExists", "ExportError", "check_output",
-           "export_bundle", "export_model", "export_onnx", "export_run", "export_torchscript",
-           "file_digest", "load_bundle", "load_run_model", "offending_op", "verify_onnx"]
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("export_bundle", "load_bundle"), "bundle"),
+    **dict.fromkeys(("ExportError", "file_digest", "offending_op"), "common"),
+    **dict.fromkeys(("DestinationError", "DestinationExists", "check_output"), "destination"),
+    **dict.fromkeys(("export_onnx", "verify_onnx"), "onnx_export"),
+    **dict.fromkeys(("FORMATS", "export_model", "export_run"), "runs"),
+    "export_torchscript": "torchscript",
+    **dict.fromkeys(("ExportFormat", "all_formats", "can_export", "default_export_path",
+                     "format_names", "get_format"), "formats"),
+    "ExportJob": "job",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -3,56 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
 
+from engine.compress.runs import LoadedRun, RunLoadError, load_run
 from engine.export.common import ExportError, file_digest
 from engine.export.destination import check_output
+from engine.export.formats import format_names
 
-Format = Literal["onnx", "torchscript", "bundle"]
-FORMATS = ("onnx", "torchscript", "bundle")
-
-
-def load_run_model(store: Any, run_id: int) -> tuple[Any, nn.Module, dict[str, Any]]:
-    """``(design, model, run row)`` with the run's best weights, in eval mode.
-
-    Raises ``StoreError`` (unknown run), ``CheckpointError`` (bad checkpoint) or
-    ``ExportError`` (no checkpoint, weights that do not fit the design).
-    """
-    from engine.builders import build_model
-    from engine.train.checkpoint import load_checkpoint
-
-    run = store.get_run(run_id)
-    if (run.get("recipe") or {}).get("format") == "onnx-int8":
-        raise ExportError(f"run {run_id} is already an int8 ONNX model "
-                          f"({run.get('checkpoint')}); use that file, or export its parent "
-                          f"run {run.get('parent_id')}")
-    if not run.get("checkpoint"):
-        raise ExportError(f"run {run_id} has no checkpoint (status {run['status']})")
-    design = store.get_design(run["design_hash"])
-    model = build_model(design)
-    path = Path(run["checkpoint"])
-    if run.get("kind") == "compress" or path.suffix == ".safetensors":  # pruned weights
-        from engine.compress.checkpoint import load_pruned
-
-        try:
-            load_pruned(model, path)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise ExportError(f"run {run_id}: cannot load {path}: {exc}") from exc
-        return design, model.eval(), run
-    state = load_checkpoint(path)
-    best = state.get("best") or {}
-    weights = best.get("model") or state.get("model")
-    if weights is None:
-        raise ExportError(f"checkpoint {path} holds no model weights")
-    try:
-        model.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
-        raise ExportError(f"checkpoint {path} does not fit run {run_id}'s design: "
-                          f"{str(exc).splitlines()[0]}") from exc
-    return design, model.eval(), run
+Format = str   # a name in engine.export.formats
+FORMATS = format_names()
 
 
 def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
@@ -95,18 +57,24 @@ def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
 
 
 def export_run(store: Any, run_id: int, fmt: Format, path: str | Path,
-               loaded: tuple[Any, nn.Module, dict[str, Any]] | None = None, *,
+               loaded: LoadedRun | None = None, *,
                force: bool = False, **options: Any) -> dict[str, Any]:
     """Export run ``run_id`` and record the artifact (sha256, bytes, verified) in the store.
 
-    ``loaded`` is ``load_run_model(store, run_id)`` when the caller already has it;
-    ``force`` replaces an existing output (the store and checkpoints never).
+    ``loaded`` is ``engine.compress.runs.load_run(store, run_id)`` when the caller already
+    has it; ``force`` replaces an existing output (the store and checkpoints never).
+    Raises ``ExportError`` for a run without loadable weights.
     """
-    design, model, run = loaded if loaded is not None else load_run_model(store, run_id)
-    metadata = {"run_id": run_id, "params": run.get("params"), "macs": run.get("macs"),
-                "test_accuracy": run.get("test_accuracy"),
-                "best_val_accuracy": run.get("best_val_accuracy"),
-                "dataset": (run.get("config") or {}).get("dataset")}
+    if loaded is None:
+        try:
+            loaded = load_run(store, run_id)
+        except RunLoadError as exc:
+            raise ExportError(str(exc)) from exc
+    design, model, run = loaded
+    metadata = {"run_id": run_id, "params": run.params, "macs": run.macs,
+                "test_accuracy": run.test_accuracy,
+                "best_val_accuracy": run.best_val_accuracy,
+                "dataset": run.config.get("dataset")}
     details = export_model(design, model, fmt, path, metadata=metadata, store=store,
                            force=force, **options)
     details["artifact_id"] = store.add_artifact(

@@ -115,3 +115,43 @@ def test_a_pareto_point_opens_the_design_its_trial_evaluated(qtbot, tmp_path):
             assert summary["macs"] == run.macs
     finally:
         store.close()
+
+
+def _runs_for_pickers(store, tmp_path):
+    """A finished trained run and its int8 ONNX child (whose model is an ONNX file)."""
+    from engine.arch.presets import get_preset
+
+    h = store.add_design(get_preset("nas-bench-201-best"))
+    exp = store.create_experiment("train", {}, environment={"python": "test"})
+    weights, onnx = tmp_path / "best.pt", tmp_path / "int8.onnx"
+    weights.write_bytes(b"weights")
+    onnx.write_bytes(b"onnx")
+    trained = store.create_run(exp, h, config={"dataset": {"name": "digits"}})
+    store.update_run(trained, status="finished", checkpoint=str(weights), test_accuracy=0.9)
+    int8 = store.create_run(exp, h, kind="compress", parent_id=trained,
+                            recipe={"format": "onnx-int8", "method": "quantize-int8"})
+    store.update_run(int8, status="finished", checkpoint=str(onnx), test_accuracy=0.89)
+    return trained, int8
+
+
+def test_run_pickers_offer_only_what_the_engine_accepts(qtbot, tmp_path):
+    from app.jobs.dialogs import CompressDialog
+    from app.jobs.export_dialog import ExportDialog
+    from app.workers import JobRunner
+    from engine.compress.runs import can_compress
+    from engine.export.formats import can_export
+
+    store = Store(tmp_path / "s.db")
+    runner = JobRunner()
+    try:
+        trained, int8 = _runs_for_pickers(store, tmp_path)
+        assert not can_compress(store.get_run(int8))
+        assert "int8 ONNX" in can_export(store.get_run(int8), "onnx").reason
+        assert can_compress(store.get_run(trained)) and can_export(store.get_run(trained), "onnx")
+        for dialog in (CompressDialog(store), ExportDialog(store, runner)):
+            qtbot.addWidget(dialog)
+            offered = [dialog.run.itemData(i) for i in range(dialog.run.count())]
+            assert offered == [trained]          # today the int8 run is offered too
+    finally:
+        assert runner.shutdown(5000)
+        store.close()

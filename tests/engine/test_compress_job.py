@@ -21,8 +21,16 @@ import torch
 from engine.arch.model import BlockStack, Stage
 from engine.arch.presets import get_preset
 from engine.cli import main
-from engine.compress import CompressError, CompressJob, CompressOptions, load_run_model
+from engine.compress import (
+    CompressError,
+    CompressJob,
+    CompressOptions,
+    LoadedRun,
+    RunLoadError,
+    load_run,
+)
 from engine.events import JobFailed
+from engine.jobs import CancelToken
 from engine.store import Store
 from engine.train import TrainConfig, train_design
 
@@ -102,7 +110,7 @@ def test_cli_prune_finetune_quantize_with_lineage(trained, capsys):
     assert pruned["recipe"]["format"] == "design"
     assert store.get_design(pruned["design_hash"]).stages[-1].channels == 128
     # the pruned run reloads from the store and the parent is untouched
-    _design, model = load_run_model(store, pruned["id"])
+    _design, model, _run = load_run(store, pruned["id"])
     assert sum(p.numel() for p in model.parameters()) == pruned["params"]
     assert store.get_run(parent) == before
     # lineage is visible through `nas-studio runs --json`
@@ -161,7 +169,7 @@ def test_cell_network_structured_prune_and_finetune(trained):
     assert run["epochs_done"] >= 1
     assert [e["epoch"] for e in store.epochs(run["id"])] == \
         list(range(1, run["epochs_done"] + 1))
-    _design, model = load_run_model(store, run["id"])
+    _design, model, _run = load_run(store, run["id"])
     model.train()
     logits, aux = model(torch.zeros(2, 1, 8, 8))
     assert logits.shape == aux.shape == (2, 10)
@@ -175,7 +183,7 @@ def test_unstructured_sparsity_survives_finetuning(trained):
     assert run["recipe"]["sparsity"] == pytest.approx(0.7, abs=0.01)
     assert run["recipe"]["format"] == "pruned-derivative"
     assert run["design_hash"] == store.get_run(trained["stack"])["design_hash"]
-    _design, model = load_run_model(store, run["id"])
+    _design, model, _run = load_run(store, run["id"])
     weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
     zeros = sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)
     assert zeros == pytest.approx(0.7, abs=0.01)
@@ -192,16 +200,20 @@ def test_compressed_run_can_be_compressed_again(trained):
     assert [r["id"] for r in store.lineage(run["id"])] == \
         [run["id"], first["run_id"], trained["stack"]]
     assert again["parent_figures"]["macs"] == first["macs"]
+    with pytest.raises(RunLoadError, match="int8 ONNX model"):
+        load_run(store, run["id"])
     with pytest.raises(CompressError, match="int8 ONNX model"):
-        load_run_model(store, run["id"])
+        CompressJob(store, run["id"], CompressOptions(prune=0.3)).execute(lambda e: None,
+                                                                           CancelToken())
 
 
 def test_unsupported_layer_is_named_and_parent_untouched(trained, monkeypatch):
     from tests.engine.test_compress_prune import Odd
 
     store, parent = trained["store"], trained["stack"]
-    design, _model = load_run_model(store, parent)
-    monkeypatch.setattr("engine.compress.job.load_run_model", lambda s, r: (design, Odd()))
+    design, _model, record = load_run(store, parent)
+    monkeypatch.setattr("engine.compress.job.load_run",
+                        lambda s, r: LoadedRun(design, Odd(), record))
     before, count = store.get_run(parent), _row_count(store)
     events = []
     assert CompressJob(store, parent, CompressOptions(prune=0.5)).run(events.append) is None

@@ -28,11 +28,12 @@ TARGETS = {"onnx": "m.onnx", "torchscript": "m.pt", "bundle": "b", "bundle-zip":
 # no cleanup runs) part-way through writing the export.
 CHILD = textwrap.dedent("""
     import json, os, resource, signal, sys
-    from engine.export import export_run, load_run_model
+    from engine.compress.runs import load_run
+    from engine.export import export_run
     from engine.store import Store
     db, run_id, jobs, scratch = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
     with Store(db) as store:  # warm-up: every lazily imported exporter module is loaded
-        loaded = load_run_model(store, run_id)
+        loaded = load_run(store, run_id)
         for fmt, _path, _limit in jobs:
             export_run(store, run_id, fmt.split("-")[0],
                        os.path.join(scratch, "warm-" + os.path.basename(_path)), loaded)
@@ -44,7 +45,7 @@ CHILD = textwrap.dedent("""
                 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
                 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
                 store = Store(db)
-                loaded = load_run_model(store, run_id)
+                loaded = load_run(store, run_id)
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
                 export_run(store, run_id, fmt.split("-")[0], path, loaded, force=True)
             finally:
