@@ -147,9 +147,13 @@ class JobUI(QObject):
     def _on_job_ended(self, event: object) -> None:
         self._pareto_stale = True     # new runs (train, compress) join the plot
         self._refresh_timer.start()
-        error = getattr(event, "error", "")
-        self._log(f"Job {type(event).__name__.removeprefix('Job').lower()}"
-                  + (f": {error}" if error else ""))
+        row = self.panel.rows.get(getattr(event, "job_id", ""))
+        state = row.state if row is not None else \
+            type(event).__name__.removeprefix("Job").lower()
+        error = (row.error if row is not None else "") or getattr(event, "error", "")
+        title = row.job.describe() if row is not None else "Job"
+        self._log(f"{title}: {state}" + (f": {error}" if error else ""),
+                  "error" if state == "failed" else "info")
 
     def _refresh_views(self) -> None:
         if self._shut:
@@ -169,10 +173,10 @@ class JobUI(QObject):
             dock.show()
             dock.raise_()
 
-    def _log(self, text: str) -> None:
+    def _log(self, text: str, level: str = "info") -> None:
         log = getattr(self.window, "log", None)
         if log is not None and hasattr(log, "log"):
-            log.log(text)
+            log.log(text, level)
 
     def _error(self, title: str, text: str) -> None:
         if hasattr(self.window, "show_error"):

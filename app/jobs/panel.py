@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from html import escape
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.outcome import job_failure
 from app.workers import JobRunner
 from engine.events import (
     EpochFinished,
@@ -156,6 +159,10 @@ class JobRow(QFrame):
             self.status.setText(f"trial {ev.trial}: {tail}")
         elif isinstance(ev, LogMessage) and ev.level != "info":
             self.status.setText(f"{ev.level}: {ev.message}")
+        elif isinstance(ev, JobFinished) and job_failure(self.job, ev.result):
+            self.result = dict(ev.result)   # e.g. every candidate broke the constraints
+            self._failed(job_failure(self.job, ev.result) or "",
+                         json.dumps(ev.result.get("counts", {}), indent=2))
         elif isinstance(ev, JobFinished):
             self._end("finished")
             self.result = dict(ev.result)
@@ -168,12 +175,15 @@ class JobRow(QFrame):
             self.bar.setFormat("cancelled")
             self.status.setText(ev.message or "cancelled")
         elif isinstance(ev, JobFailed):
-            self._end("failed")
-            self.error, self.details = ev.error, ev.details
-            self.bar.setFormat("failed")
-            self.status.setText(f"<span style='color:#b00020'>Failed: {ev.error}</span>")
-            self.details_button.setVisible(True)
+            self._failed(ev.error, ev.details)
         self.refresh_timing()
+
+    def _failed(self, error: str, details: str) -> None:
+        self._end("failed")
+        self.error, self.details = error, details
+        self.bar.setFormat("failed")
+        self.status.setText(f"<span style='color:#b00020'>Failed: {escape(error)}</span>")
+        self.details_button.setVisible(True)
 
     def _end(self, state: str) -> None:
         self.state = state

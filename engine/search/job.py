@@ -98,8 +98,12 @@ class SearchJob(Job):
         self._partial: dict[int, TrialRecord] = {}
 
     def describe(self) -> str:
+        """``"evolution search of mbconv, 20 trials, seed 0, max params 50k"``."""
         c = self.config
-        return f"{c.strategy} search, {c.budget} trials, seed {c.seed}"
+        limits = "".join(f", {k.replace('_', ' ')} {_short(v)}"
+                         for k, v in sorted(c.constraints.items()))
+        space = getattr(self.space, "name", "") or c.space.get("space") or "a custom space"
+        return f"{c.strategy} search of {space}, {c.budget} trials, seed {c.seed}{limits}"
 
     def total(self) -> int | None:
         return self.config.budget
@@ -376,6 +380,14 @@ class SearchJob(Job):
         if isinstance(self.space, NB201Space) and t.code is not None:
             out["cellstr"] = self.space.cellstr(list(t.code))
         return out
+
+
+def _short(v: float) -> str:
+    """250000 -> "250k", 1.5e6 -> "1.5M", 12.5 -> "12.5"."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:g}{suffix}"
+    return f"{v:g}"
 
 
 def resume_search(store: Any, experiment_id: int, emit: EventSink,
