@@ -332,6 +332,9 @@ class MainWindow(QMainWindow):
                     act.setIcon(style.icon(act.property("icon_name")))
             self.act_undo.setIcon(style.icon("undo"))
             self.act_redo.setIcon(style.icon("redo"))
+            for widget in self.findChildren(QWidget):   # plots follow the theme
+                if callable(getattr(widget, "apply_theme", None)):
+                    widget.apply_theme()
             for editor in map(self.tabs.widget, range(self.tabs.count())):
                 for view in editor.views():
                     view.viewport().update()
@@ -384,7 +387,9 @@ class MainWindow(QMainWindow):
 
     def _on_doc_changed(self, doc: DocumentController) -> None:
         doc.cost = None  # type: ignore[attr-defined]
+        self._retitle(doc)   # an edit may rename the design (scaling B0 to B3)
         if doc is self.current_doc():
+            self.metrics.set_design_name(doc.design.name, doc.design.kind)
             self._request_cost(doc)
 
     def _request_cost(self, doc: DocumentController) -> None:

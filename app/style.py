@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QSize
+from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from engine.ops import registry
@@ -70,17 +71,31 @@ def icon(name: str) -> QIcon:
     return _icon(name, _theme)
 
 
+DISABLED_STROKE = {"light": "#c4c9d0", "dark": "#5b6270"}
+
+
 @lru_cache(maxsize=128)
 def _icon(name: str, theme_name: str) -> QIcon:
+    """The icon with an explicit dimmed "disabled" pixmap (the style's own greying left
+    light strokes bright on the dark theme, so disabled buttons looked enabled)."""
     path = resources_dir() / "icons" / f"{name}.svg"
     if not path.exists():
         return QIcon()
-    if theme_name != "dark":
-        return QIcon(str(path))
-    data = path.read_text(encoding="utf-8").replace('stroke="#374151"', 'stroke="#d1d5db"')
-    pixmap = QPixmap()
-    pixmap.loadFromData(data.encode("utf-8"), "SVG")
-    return QIcon(pixmap.scaled(48, 48)) if not pixmap.isNull() else QIcon(str(path))
+    text = path.read_text(encoding="utf-8")
+    normal = text if theme_name != "dark" else text.replace('stroke="#374151"',
+                                                           'stroke="#d1d5db"')
+    dimmed = text.replace('stroke="#374151"', f'stroke="{DISABLED_STROKE[theme_name]}"')
+    out = QIcon()
+    for data, mode in ((normal, QIcon.Mode.Normal), (dimmed, QIcon.Mode.Disabled)):
+        buffer = QBuffer()
+        buffer.setData(QByteArray(data.encode("utf-8")))
+        reader = QImageReader(buffer, b"svg")
+        reader.setScaledSize(QSize(48, 48))   # rendered sharp, not a scaled-up bitmap
+        image = reader.read()
+        if image.isNull():
+            return QIcon(str(path))
+        out.addPixmap(QPixmap.fromImage(image), mode)
+    return out
 
 
 def op_icon(op: str) -> QIcon:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (
@@ -20,6 +18,7 @@ from app.canvas.interactions import PaletteDropTarget, op_from_mime
 from app.canvas.keyboard import KeyboardSelection
 from app.document.controller import DocumentController, ItemProblem
 from engine.arch.model import BlockStack, ChangeEvent, Stage
+from engine.arch.scaling import scaled_head_channels, scaled_stages, scaled_stem_channels
 from engine.ops import registry
 
 CARD_W, CARD_H, GAP = 460.0, 64.0, 12.0
@@ -31,23 +30,9 @@ _BODY = QFont()
 _BODY.setPointSizeF(9.0)
 
 
-def scaled_stages(stack: BlockStack) -> list[Stage]:
-    """The stages as built (width and depth multipliers applied)."""
-    try:
-        from engine.arch.scaling import scaled_stages as engine_scaled
-    except ImportError:
-        engine_scaled = None
-    if engine_scaled is not None:
-        return list(engine_scaled(stack))
-    out = []
-    for s in stack.stages:
-        c = s.channels * stack.width_mult
-        ch = max(8, int(c + 4) // 8 * 8)
-        if ch < 0.9 * c:
-            ch += 8
-        out.append(Stage(s.block, int(math.ceil(s.repeats * stack.depth_mult)), s.kernel,
-                         s.stride, s.expansion, ch, s.se, s.act))
-    return out
+def _scaled(drawn: int, built: int) -> str:
+    """``"1280 ch → 1536"`` when the width multiplier changes a channel count."""
+    return f"{drawn} ch" + (f" → {built}" if built != drawn else "")
 
 
 def stage_title(stage: Stage) -> str:
@@ -281,7 +266,8 @@ class StackScene(PaletteDropTarget, KeyboardSelection, QGraphicsScene):
         scaled = scaled_stages(stack)
         y = 0.0
         stem = StageCard(None, None, None, "Stem  conv 3×3, stride 2",
-                         f"{stack.in_channels} → {stack.stem_channels} ch   ·   "
+                         f"{stack.in_channels} → "
+                         f"{_scaled(stack.stem_channels, scaled_stem_channels(stack))}   ·   "
                          f"input {stack.resolution}×{stack.resolution}   ·   {stack.act}")
         stem.setPos(0, y)
         self.addItem(stem)
@@ -297,7 +283,8 @@ class StackScene(PaletteDropTarget, KeyboardSelection, QGraphicsScene):
                 card.setSelected(True)
         y += CARD_H + GAP
         head = StageCard(None, None, None, "Head  conv 1×1 → pool → dropout → FC",
-                         f"{stack.head_channels} ch   ·   dropout {stack.dropout:g}   ·   "
+                         f"{_scaled(stack.head_channels, scaled_head_channels(stack))}   ·   "
+                         f"dropout {stack.dropout:g}   ·   "
                          f"{stack.classes} classes")
         head.setPos(0, y)
         self.addItem(head)
@@ -364,6 +351,11 @@ class StackScene(PaletteDropTarget, KeyboardSelection, QGraphicsScene):
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
         self.show_drop_slot(None)
+
+    def items_by_title(self, prefix: str) -> StageCard:
+        """The fixed card (stem or head) whose title starts with ``prefix``."""
+        return next(i for i in self.items() if isinstance(i, StageCard) and i.stage is None
+                    and i.fixed_title.startswith(prefix))
 
     def keyboard_items(self) -> list[StageCard]:
         return list(self.cards)

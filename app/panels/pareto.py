@@ -12,6 +12,7 @@ point to compare, double-click emits ``design_requested(design, run_info)``.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -38,6 +39,7 @@ from app.panels.pareto_data import (
     point_of_record,
     store_points,
 )
+from app.panels.plot_style import CostAxis, plot_color, style_plot
 from engine.events import TrialFinished
 from engine.store.records import TrialRecord
 
@@ -97,13 +99,19 @@ class ParetoExplorer(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.summary)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.cost_axis = CostAxis(orientation="bottom")
+        self.plot = pg.PlotWidget(axisItems={"bottom": self.cost_axis})
         pi = self.plot.getPlotItem()
         pi.showGrid(x=True, y=True, alpha=0.25)
         pi.setLabel("left", "accuracy (validation)")
-        self.legend = pi.addLegend(labelTextSize="9pt")
-        self.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -8))
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        # the legend is a row above the plot: inside it, it covered points
+        self.legend_row = QLabel("")
+        self.legend_row.setWordWrap(True)
+        self.legend_row.setTextFormat(Qt.TextFormat.RichText)
+        self._group_colors: dict[str, str] = {}
+        self.empty_text = pg.TextItem("", anchor=(0.5, 0.5), color="#6b7280")
+        self.empty_text.setVisible(False)
+        pi.addItem(self.empty_text, ignoreBounds=True)
         self.band = pg.LinearRegionItem(orientation="vertical", movable=False,
                                         brush=pg.mkBrush(214, 39, 40, 40),
                                         pen=pg.mkPen(214, 39, 40, 120))
@@ -120,7 +128,7 @@ class ParetoExplorer(QWidget):
                                        pen=pg.mkPen("#555555", width=1.2, style=Qt.DashLine))
         pi.addItem(self.lineage)
         self._arrows: list[pg.ArrowItem] = []
-        self.front_line = pg.PlotDataItem([], [], pen=pg.mkPen("#222222", width=2.2),
+        self.front_line = pg.PlotDataItem([], [], pen=pg.mkPen(plot_color("front"), width=2.2),
                                           name="Pareto front")
         pi.addItem(self.front_line)
         self.limit_line = pg.InfiniteLine(angle=90, movable=False,
@@ -136,9 +144,9 @@ class ParetoExplorer(QWidget):
                                             brush=pg.mkBrush(0, 0, 0, 0))
         self.highlight.setZValue(20)
         pi.addItem(self.highlight)
-        self.hover_text = pg.TextItem("", anchor=(0, 1), color="#111111",
-                                      fill=pg.mkBrush(255, 255, 224, 235),
-                                      border=pg.mkPen("#999999"))
+        self.hover_text = pg.TextItem("", anchor=(0, 1), color=plot_color("text"),
+                                      fill=pg.mkBrush(*plot_color("hover_bg")),
+                                      border=pg.mkPen(plot_color("hover_border")))
         self.hover_text.setZValue(30)
         self.hover_text.setVisible(False)
         pi.addItem(self.hover_text, ignoreBounds=True)
@@ -146,7 +154,7 @@ class ParetoExplorer(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         pi.getViewBox().sigRangeChanged.connect(lambda *_: self._update_arrow_angles())
 
-        self.hv_plot = pg.PlotWidget(background="w")
+        self.hv_plot = pg.PlotWidget()
         self.hv_plot.setMaximumHeight(120)
         self.hv_plot.setMinimumHeight(80)
         self.hv_plot.setLabel("left", "hypervolume")
@@ -164,6 +172,7 @@ class ParetoExplorer(QWidget):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addLayout(bar)
+        lv.addWidget(self.legend_row)
         lv.addWidget(self.plot, 1)
         lv.addWidget(self.hv_plot)
         split = QSplitter()
@@ -175,6 +184,17 @@ class ParetoExplorer(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
         self._update_axis_labels()
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """Plot colours of the current theme (also after a theme change)."""
+        for widget in (self.plot, self.hv_plot):
+            style_plot(widget)
+        self.front_line.setPen(pg.mkPen(plot_color("front"), width=2.2))
+        self.hover_text.fill = pg.mkBrush(*plot_color("hover_bg"))
+        self.hover_text.border = pg.mkPen(plot_color("hover_border"))
+        self.hover_text.setColor(plot_color("text"))
+        self._update_legend()
 
     @staticmethod
     def _help_html() -> str:
@@ -261,7 +281,9 @@ class ParetoExplorer(QWidget):
     def _update_axis_labels(self) -> None:
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", AXES[self.axis] + (" (log scale)" if self.log_x else ""))
-        pi.getAxis("bottom").setLogMode(self.log_x)
+        self.cost_axis.log = self.log_x
+        self.cost_axis.picture = None   # redraw the ticks
+        self.cost_axis.update()
 
     # -- drawing --------------------------------------------------------------------
     def _tx(self, x: np.ndarray | float) -> np.ndarray | float:
@@ -277,7 +299,17 @@ class ParetoExplorer(QWidget):
                                       brush=pg.mkBrush(color), name=group)
             self.plot.getPlotItem().addItem(item)
             self._groups[group] = item
+            self._group_colors[group] = color
+            self._update_legend()
         return item
+
+    def _update_legend(self) -> None:
+        chips = [f"<span style='color:{c}'>●</span>&nbsp;{html.escape(g)}"
+                 for g, c in self._group_colors.items()]
+        if chips:
+            chips.append(f"<span style='color:{plot_color('front')}'>━</span>&nbsp;Pareto front")
+        self.legend_row.setText("&nbsp;&nbsp;&nbsp; ".join(chips))
+        self.legend_row.setVisible(bool(chips))
 
     def visible_indices(self) -> np.ndarray:
         """Indices of points that have a figure on the current cost axis."""
@@ -307,9 +339,23 @@ class ParetoExplorer(QWidget):
         self._draw_bands()
         self._draw_lineage()
         self._draw_selection()
+        self._show_empty_axis(len(idx) == 0 and bool(self.points))
         n_front = len(self.front_indices)
         self.summary.setText(f"{len(idx)} points on this axis, {n_front} on the front"
                              if self.points else "No trials yet: run a search (Run ▸ Search…).")
+
+    def _show_empty_axis(self, empty: bool) -> None:
+        """No point has a figure on this axis (latency, say): no stale ticks, say why."""
+        was, self._empty_axis = getattr(self, "_empty_axis", False), empty
+        self.cost_axis.setStyle(showValues=not empty)
+        self.empty_text.setVisible(empty)
+        if empty:
+            vb = self.plot.getPlotItem().getViewBox()
+            vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self.empty_text.setText(f"No point has a {AXES[self.axis].split(' (')[0]} figure")
+            self.empty_text.setPos(0.5, 0.5)
+        elif was:
+            self.plot.getPlotItem().getViewBox().enableAutoRange()
 
     def _draw_front(self, idx: np.ndarray) -> None:
         self.front_indices, self.hv_history = self.model.front(idx, self.axis, self.constraints)
@@ -404,8 +450,18 @@ class ParetoExplorer(QWidget):
             self.hover_text.setVisible(False)
             return
         self.hover_text.setText(self.describe(i))
+        self.hover_text.setAnchor(self.hover_anchor(i))
         self.hover_text.setPos(*self._xy[i])
         self.hover_text.setVisible(True)
+
+    def hover_anchor(self, i: int) -> tuple[float, float]:
+        """Put the hover box on the side of the point with room: below a point in the
+        upper half, left of a point in the right half (it was clipped at the top)."""
+        (x0, x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        x, y = self._xy[i]
+        right = x > (x0 + x1) / 2
+        upper = y > (y0 + y1) / 2
+        return (1.0 if right else 0.0, 0.0 if upper else 1.0)
 
     def _on_mouse_clicked(self, ev: Any) -> None:
         i = self.point_at(ev.scenePos())

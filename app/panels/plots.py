@@ -14,7 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from engine.events import EpochFinished
+from app.panels.plot_style import style_plot
+from engine.events import EpochFinished, JobCancelled, JobFailed, JobFinished
 
 REDRAW_MS = 100
 TRAIN_PEN = pg.mkPen("#1f77b4", width=2)
@@ -37,12 +38,14 @@ class TrainingCurves(QWidget):
     def __init__(self, parent: QWidget | None = None, *, redraw_ms: int = REDRAW_MS) -> None:
         super().__init__(parent)
         self.run_id: int | None = None
+        self.job_id: str | None = None     # the job feeding the live run
+        self.epochs: int = 0               # planned epochs of the live run (0: unknown)
         self._data: dict[str, dict[int, float]] = {k: {} for k in SERIES}
         self._dirty = False
 
         self.title = QLabel("No training run yet: start one from Run ▸ Train…")
-        self.loss_plot = pg.PlotWidget(background="w")
-        self.acc_plot = pg.PlotWidget(background="w")
+        self.loss_plot = pg.PlotWidget()
+        self.acc_plot = pg.PlotWidget()
         for plot, name in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("left", name)
@@ -69,26 +72,40 @@ class TrainingCurves(QWidget):
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.acc_plot, 1)
 
+        self.apply_theme()
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_ms)
         self._timer.timeout.connect(self.flush)
         self._timer.start()
 
+    def apply_theme(self) -> None:
+        """Plot background and ink of the current theme (also after a theme change)."""
+        for plot in (self.loss_plot, self.acc_plot):
+            style_plot(plot)
+
     # -- feeding ----------------------------------------------------------------
-    def clear(self, run_id: int | None = None, title: str | None = None) -> None:
-        """Forget all points; follow ``run_id`` next."""
-        self.run_id = run_id
+    def clear(self, run_id: int | None = None, title: str | None = None,
+              epochs: int = 0) -> None:
+        """Forget all points; follow ``run_id`` next (``epochs`` planned, when known)."""
+        self.run_id, self.epochs, self.job_id = run_id, int(epochs or 0), None
         self._data = {k: {} for k in SERIES}
         self.title.setText(title or (f"Run {run_id}" if run_id is not None else ""))
         self._dirty = True
         self.flush()
 
     def on_event(self, event: object) -> None:
-        """Slot for ``JobRunner.event_received``: takes EpochFinished, ignores the rest."""
+        """Slot for ``JobRunner.event_received``: epochs of the live run, and its end."""
+        ends = {JobFinished: "finished", JobCancelled: "cancelled", JobFailed: "failed"}
+        if type(event) in ends:
+            if self.job_id is not None and event.job_id == self.job_id:
+                self.job_id = None
+                self.title.setText(f"Run {self.run_id} ({ends[type(event)]})")
+            return
         if not isinstance(event, EpochFinished):
             return
         if event.run_id != self.run_id:
-            self.clear(event.run_id, f"Run {event.run_id} (live)")
+            self.clear(event.run_id, f"Run {event.run_id} (live)", event.epochs)
+        self.job_id = event.job_id
         self.add_epoch(event.epoch, train_loss=event.train_loss,
                        train_accuracy=event.train_accuracy, val_loss=event.val_loss,
                        val_accuracy=event.val_accuracy)
@@ -102,9 +119,9 @@ class TrainingCurves(QWidget):
         self._dirty = True
 
     def set_epochs(self, run_id: int | None, rows: Iterable[dict[str, Any]],
-                   title: str | None = None) -> None:
+                   title: str | None = None, epochs: int = 0) -> None:
         """Show a finished run from store rows (``Store.epochs``)."""
-        self.clear(run_id, title)
+        self.clear(run_id, title, epochs)
         for row in rows:
             self.add_epoch(row["epoch"], **{k: row.get(k) for k in SERIES})
         self.flush()
@@ -118,11 +135,37 @@ class TrainingCurves(QWidget):
         if not self._dirty:
             return
         self._dirty = False
-        last = 0
+        first, last = None, 0
         for key, curve in self.curves.items():
             pts = self.points(key)
             curve.setData([p[0] for p in pts], [p[1] for p in pts])
-            last = max([last] + [p[0] for p in pts])
-        for plot in (self.loss_plot, self.acc_plot):   # whole epochs on short runs
+            if pts:
+                first = pts[0][0] if first is None else min(first, pts[0][0])
+                last = max(last, pts[-1][0])
+        self._fit_epochs(first, last)
+
+    def epoch_range(self, first: int | None, last: int) -> tuple[float, float]:
+        """The x range: the planned epochs of a live run, at least five epochs wide."""
+        lo = 1 if first is None else min(first, 1)
+        hi = max(last, self.epochs, lo + 4)
+        return lo - 0.5, hi + 0.5
+
+    def _fit_epochs(self, first: int | None, last: int) -> None:
+        lo, hi = self.epoch_range(first, last)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setXRange(lo, hi, padding=0)
             axis = plot.getAxis("bottom")
-            axis.setTickSpacing(1, 1) if 0 < last <= 20 else axis.setTickSpacing()
+            step = epoch_step(hi - lo, max(plot.width() - 60, 60))
+            axis.setTickSpacing(step, step)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - tick spacing follows the width
+        super().resizeEvent(event)
+        self._dirty = True
+
+
+def epoch_step(span: float, pixels: float, min_px: float = 36.0) -> int:
+    """Whole-epoch tick spacing (1, 2, 5, 10, 20, 50, ...) at least ``min_px`` apart."""
+    step = 1
+    while step * pixels / max(span, 1e-9) < min_px:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return step

@@ -123,7 +123,7 @@ def test_scaling_control_shows_the_nearest_variant(editor):
 def test_scaling_control_names_efficientnet_coefficients_on_other_stacks(qtbot):
     ed = StackEditor(DocumentController(get_preset("mobilenet-v2")))
     qtbot.addWidget(ed)
-    assert ed.scaling.nearest_text() == "= EfficientNet-B0 scaling"
+    assert ed.scaling.nearest_text() == "EfficientNet-B0 scaling of a custom stack"
 
 
 def test_scaling_control_changes_the_metrics(qtbot):
@@ -216,3 +216,30 @@ def test_follow_stages_maps_indices_through_edits():
     assert follow_stages([5, 3, 4], [back]) == [3, 4, 5]
     assert follow_stages([1, 2], [ChangeEvent("remove_stage", {"index": 1})]) == [1]
     assert follow_stages([1, 2], [ChangeEvent("insert_stage", {"index": 2})]) == [1, 3]
+
+
+def test_scaling_shows_phi_name_and_scaled_stem_and_head(editor):
+    doc, scaling = editor.doc, editor.scaling
+    scaling.variant.setCurrentIndex(scaling.variant.findData("b3"))
+    scaling.variant.activated.emit(scaling.variant.currentIndex())
+    d = doc.design
+    assert scaling.nearest_text() == "= EfficientNet-B3"
+    assert 1.8 <= scaling.phi.value() <= 2.1            # was left at 0.0
+    assert d.name == "efficientnet-b3"                  # renamed in the same step
+    assert doc.undo_stack.count() == 1
+    stem, head = editor.scene.items_by_title("Stem"), editor.scene.items_by_title("Head")
+    assert "32 ch → 40" in stem.body_text()
+    assert "1280 ch → 1536" in head.body_text()         # torchvision's B3 head
+    doc.undo_stack.undo()
+    assert d.name == "efficientnet-b0" and scaling.phi.value() == 0.0
+
+
+def test_scaling_never_claims_efficientnet_for_a_modified_or_empty_stack(editor):
+    doc, scaling = editor.doc, editor.scaling
+    doc.set_stage(2, kernel=3)
+    assert scaling.nearest_text() == "EfficientNet-B0 scaling of a custom stack"
+    scaling.variant.setCurrentIndex(scaling.variant.findData("b2"))
+    scaling.variant.activated.emit(scaling.variant.currentIndex())
+    assert doc.design.name == "efficientnet-b0"          # not B2's network: name kept
+    doc.remove_stages(list(range(len(doc.design.stages))))
+    assert scaling.nearest_text() == "no stages to scale"
