@@ -118,15 +118,16 @@ class MainWindow(QMainWindow):
                     path: str | None = None) -> DocumentController:
         """Open ``design`` in a new tab and return its document."""
         doc = DocumentController(design, path=path, read_only=read_only, parent=self)
+        doc.cost = None  # type: ignore[attr-defined]
+        # first in line: the metrics bar's figures are set before the canvas rebuilds
+        doc.changed.connect(lambda _e, d=doc: self._on_doc_changed(d))
         editor: Editor = CellEditor(doc) if isinstance(design, CellDesign) else StackEditor(doc)
         editor.set_op_provider(self.palette.current_op)
         editor.selection_changed.connect(
             lambda which, keys, d=doc: self._on_selection(d, which, keys))
         doc.title_changed.connect(lambda _t, d=doc: self._retitle(d))
-        doc.changed.connect(lambda _e, d=doc: self._on_doc_changed(d))
         doc.problems_changed.connect(lambda probs, d=doc: self._on_problems(d, probs))
         doc.edit_failed.connect(lambda msg: self.log.log(f"Edit refused: {msg}", "warning"))
-        doc.cost = None  # type: ignore[attr-defined]
         doc._logged = set()  # type: ignore[attr-defined]
         self.documents.append(doc)
         self.undo_group.addStack(doc.undo_stack)

@@ -13,6 +13,7 @@ as a stride shrinking a feature map below one pixel) raise ``DesignError`` with 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,61 +85,83 @@ def _total(rows: list[dict[str, Any]]) -> tuple[int, int]:
 
 # -- cells ----------------------------------------------------------------------------------
 
-def _cell_key(cell: Cell) -> tuple[Any, ...]:
-    return (cell.n_inputs, tuple(cell.nodes), tuple((e.source, e.target, e.op) for e in cell.edges),
-            tuple(cell.concat))
-
-
-def _body(cell: Cell, cell_key: tuple[Any, ...], inputs: list[Shape], reduction: bool,
-          where: str, cache: dict[tuple[Any, ...], Cost]) -> Cost:
-    """``CellBody``: one op per edge (stride 2 from an input of a reduction cell), node sums,
-    concat of the chosen nodes.  ``cell_key`` is ``_cell_key(cell)`` (computed once)."""
-    key = (cell_key, tuple(inputs), reduction)
-    if key in cache:
-        return cache[key]
+def _plan(cell: Cell, where: str) -> tuple[list[tuple[int, str, list[tuple[int, Any, str]]]],
+                                           list[int]]:
+    """The cell's evaluation order, once per cell: ``[(node, location, [(source, op cost,
+    op name)])]`` and the concat; unknown ops and missing nodes are located problems."""
     try:
         order = cell.topological_nodes()
     except ValueError as exc:
         raise _fail(where, str(exc)) from None
-    states: dict[int, Shape] = dict(enumerate(inputs))
-    params = macs = 0
     incoming: dict[int, list[int]] = {n: [] for n in order}
     for i, e in enumerate(cell.edges):
         if e.target not in incoming:
             raise _fail(f"{where}, edge {i + 1}", f"target {e.target} is not an intermediate node")
         incoming[e.target].append(i)
+    known = set(range(cell.n_inputs))
+    steps = []
     for node in order:
         loc = f"{where}, node {node}"
-        shape: Shape | None = None
         if not incoming[node]:
             raise _fail(loc, "has no incoming edge")
+        edges = []
         for i in incoming[node]:
             e = cell.edges[i]
             if not registry.exists(e.op) or registry.get(e.op).kind != "cell":
                 raise _fail(loc, f"unknown cell op {e.op!r}")
-            if e.source not in states:
+            if e.source not in known:
                 raise _fail(loc, f"input {e.source} does not exist")
-            stride = 2 if reduction and e.source < cell.n_inputs else 1
-            try:
-                out = op_cost(e.op, states[e.source], stride)
-            except LookupError as exc:
-                raise _fail(loc, str(exc)) from None
-            except ShapeError as exc:
-                raise _fail(loc, f"{e.op} from {e.source}: {exc}") from None
+            cost = registry.get(e.op).cost
+            if cost is None:
+                raise _fail(loc, f"op {e.op!r} has no cost function")
+            edges.append((e.source, cost, e.op))
+        known.add(node)
+        steps.append((node, loc, edges))
+    if not cell.concat:
+        raise _fail(f"{where}.concat", "is empty: the cell has no output")
+    for n in cell.concat:
+        if n not in known:
+            raise _fail(f"{where}.concat", f"node {n} does not exist")
+    return steps, list(cell.concat)
+
+
+def _body(cell: Cell, inputs: list[Shape], reduction: bool, where: str,
+          cache: dict[Any, Any]) -> Cost:
+    """``CellBody``: one op per edge (stride 2 from an input of a reduction cell), node sums,
+    concat of the chosen nodes.  ``cache`` belongs to this one cell (of one design)."""
+    key = (*inputs, reduction)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    plan = cache.get("plan")
+    if plan is None:
+        plan = cache["plan"] = _plan(cell, where)
+    steps, concat = plan
+    n_inputs = cell.n_inputs
+    states: dict[int, Shape] = dict(enumerate(inputs))
+    params = macs = 0
+    for node, loc, edges in steps:
+        shape: Shape | None = None
+        for source, fn, op in edges:
+            stride = 2 if reduction and source < n_inputs else 1
+            x = states[source]
+            ckey = (fn, x, stride, True)
+            out = _OP_CACHE.get(ckey)
+            if out is None:
+                if len(_OP_CACHE) > 100_000:
+                    _OP_CACHE.clear()
+                try:
+                    out = _OP_CACHE[ckey] = fn(x, stride, True)
+                except ShapeError as exc:
+                    raise _fail(loc, f"{op} from {source}: {exc}") from None
             if shape is not None and out.shape != shape:
                 raise _fail(loc, f"sums feature maps of different shapes {_fmt(shape)} and "
-                            f"{_fmt(out.shape)} ({e.op} from {e.source})")
+                            f"{_fmt(out.shape)} ({op} from {source})")
             shape = out.shape
             params += out.params
             macs += out.macs
         states[node] = shape  # type: ignore[assignment]
-    if not cell.concat:
-        raise _fail(f"{where}.concat", "is empty: the cell has no output")
-    outs = []
-    for n in cell.concat:
-        if n not in states:
-            raise _fail(f"{where}.concat", f"node {n} does not exist")
-        outs.append(states[n])
+    outs = [states[n] for n in concat]
     if len({s[1:] for s in outs}) > 1:
         raise _fail(f"{where}.concat", "concatenates feature maps of different sizes "
                     + ", ".join(_fmt(s) for s in outs))
@@ -160,7 +183,7 @@ def _darts(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
             raise _fail("macro.reductions", f"position {r} is outside cells 0..{layers - 1}")
     normal = d.normal
     reduce = d.reduce if d.reduce is not None else d.normal
-    keys = {id(normal): _cell_key(normal), id(reduce): _cell_key(reduce)}
+    caches: dict[int, dict[Any, Any]] = {id(normal): {}, id(reduce): {}}
     if len(reductions) >= 2:
         aux_position = reductions[1]
     else:
@@ -173,7 +196,6 @@ def _darts(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
     rows = [_row("stem", stem)]
     s0 = s1 = stem.shape
     c_cur, reduction_prev = C, False
-    cache: dict[tuple[Any, ...], Cost] = {}
     aux_in: Shape | None = None
     for i in range(layers):
         reduction = i in reductions
@@ -192,7 +214,7 @@ def _darts(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
                            else c.relu_conv_bn(s0, c_cur, 1, 1, 0))
         except ShapeError as exc:
             raise _fail(loc, f"preprocessing: {exc}") from None
-        body = _body(cell, keys[id(cell)], [p.shape for p in pre], reduction, which, cache)
+        body = _body(cell, [p.shape for p in pre], reduction, which, caches[id(cell)])
         total = Cost(sum(p.params for p in pre) + body.params,
                      sum(p.macs for p in pre) + body.macs, body.shape)
         rows.append(_row(f"cell {i} ({'reduce' if reduction else 'normal'})", total))
@@ -246,8 +268,7 @@ def _nb201(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
         raise _fail("stem", str(exc)) from None
     rows = [_row("stem", stem)]
     x = stem.shape
-    cache: dict[tuple[Any, ...], Cost] = {}
-    cell_key = _cell_key(cell)
+    cache: dict[Any, Any] = {}
     k = 0
     for stage in range(3):
         c_stage = C * 2 ** stage
@@ -256,9 +277,14 @@ def _nb201(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
             rows.append(_row("residual reduction", block))
             x = block.shape
         for _ in range(n):
-            pre = c.relu_conv_bn(x, c_stage, 1, 1, 0) if x[0] != c_stage else Cost(0, 0, x)
-            body = _body(cell, cell_key, [pre.shape], False, "normal cell", cache)
-            rows.append(_row(f"cell {k}", pre.then(body)))
+            if x[0] != c_stage:  # a 1x1 ReLU-Conv-BN adapts a multi-node concat
+                pre = c.relu_conv_bn(x, c_stage, 1, 1, 0)
+                body = _body(cell, [pre.shape], False, "normal cell", cache)
+                part = pre.then(body)
+            else:
+                part = body = _body(cell, [x], False, "normal cell", cache)
+            rows.append({"name": f"cell {k}", "params": part.params, "macs": part.macs,
+                         "output": list(part.shape)})
             x = body.shape
             k += 1
     rows.append(_row("last act", c.batch_norm(x)))
@@ -268,6 +294,7 @@ def _nb201(d: CellDesign, shape: Shape, classes: int) -> NetworkCost:
     return NetworkCost(params, macs, shape, classes, rows)
 
 
+@functools.lru_cache(maxsize=4096)
 def _resnet_block(x: Shape, c_out: int, where: str) -> Cost:
     """``ResNetBasicBlock`` with stride 2: two ReLU-Conv-BN 3x3, avg-pool + 1x1 shortcut."""
     try:
