@@ -34,9 +34,9 @@ def add_stored_run(store: Any, design: Any = None, seed: int = 0,
     torch.manual_seed(seed)
     model = build_model(design)
     key = store.add_design(design)
-    exp = store.create_experiment("train", config or {"dataset": "digits"},
-                                  environment={"python": "test"})
-    run_id = store.create_run(exp, key, config=config or {"dataset": "digits"})
+    config = config or {"dataset": {"name": "digits", "seed": 0, "image_size": None}}
+    exp = store.create_experiment("train", config, environment={"python": "test"})
+    run_id = store.create_run(exp, key, config=config)
     ckpt = run_checkpoint_dir(run_id, store.path) / "last.pt"
     save_checkpoint({"model": model.state_dict()}, ckpt)
     store.update_run(run_id, status="finished", checkpoint=str(ckpt), test_accuracy=0.5,

@@ -146,6 +146,13 @@ def run(args: argparse.Namespace) -> int:
                                 auxiliary=args.auxiliary)
     except DesignError as exc:
         raise CliError(str(exc)) from exc
+    from engine.store import StoreError, check_name
+
+    try:  # before any data is loaded: the store would refuse these names
+        check_name(design.name, "design name")
+        check_name(args.name, "--name (the experiment name)")
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
     try:
         splits = load_dataset(args.dataset, root=args.data_root, download=args.download,
                               seed=args.seed, image_size=shape[1] if shape else None)

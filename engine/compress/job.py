@@ -198,8 +198,13 @@ class CompressJob(Job):
                   "dataset_name": getattr(splits, "name", None),
                   "compress": self.options.to_dict()}
         experiment_id = self.store.get_run(self.run_id).get("experiment_id")
-        return self.store.create_run(experiment_id, design_hash, kind="compress",
-                                     parent_id=parent_id, config=config, recipe=recipe)
+        run_id = self.store.create_run(experiment_id, design_hash, kind="compress",
+                                       parent_id=parent_id, config=config, recipe=recipe)
+        # an earlier compression of this parent killed half-way cannot be resumed: say so
+        self.store.supersede_runs(f"superseded: the compression of run {parent_id} was "
+                                  f"redone as run {run_id}", kind="compress",
+                                  parent_id=parent_id, keep=(run_id,))
+        return run_id
 
     def _fail(self, run_id: int, exc: BaseException) -> None:
         from engine.jobs import Cancelled

@@ -132,6 +132,9 @@ class SearchJob(Job):
         self._partial = {}
         if store is not None and self.experiment_id is not None:
             store.set_experiment_status(self.experiment_id, "running")
+            store.supersede_runs(f"superseded: search experiment {self.experiment_id} was "
+                                 "resumed and trains this run's trial again",
+                                 experiment_id=self.experiment_id)
             rows = store.trials(self.experiment_id)
             stored = {t.trial: t for t in rows if t.status in FINAL}
             self._partial = {t.trial: t for t in rows if t.status not in FINAL}

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from engine.store.common import EPOCH_METRICS, FINAL_STATUSES, STATUSES, StoreError
+from engine.store.common import (
+    EPOCH_METRICS,
+    FINAL_STATUSES,
+    MAX_NAME,
+    STATUSES,
+    StoreError,
+    check_name,
+)
 from engine.store.environment import capture_environment
 from engine.store.opening import StoreMissing, StoreReadOnly
 from engine.store.store import Store
 
-__all__ = ["EPOCH_METRICS", "FINAL_STATUSES", "STATUSES", "Store", "StoreError",
-           "StoreMissing", "StoreReadOnly", "add_db_argument", "capture_environment",
+__all__ = ["EPOCH_METRICS", "FINAL_STATUSES", "MAX_NAME", "STATUSES", "Store", "StoreError",
+           "StoreMissing", "StoreReadOnly", "add_db_argument", "capture_environment", "check_name",
            "open_store"]
 
 

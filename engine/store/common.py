@@ -24,10 +24,32 @@ JSON_COLUMNS = {
     "search_state": ("state",),
 }
 SQLITE_HEADER = b"SQLite format 3\x00"
+MAX_NAME = 200       # characters in a design or experiment name
+MAX_TEXT = 10_000    # characters of error text kept in a row
 
 
 class StoreError(Exception):
     """A problem with the experiment database the user can act on."""
+
+
+def check_name(value: str | None, what: str) -> str | None:
+    """``value`` when it is a sensible name, else ``StoreError`` saying the limit."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise StoreError(f"{what} must be text, not {type(value).__name__}")
+    if len(value) > MAX_NAME:
+        raise StoreError(f"{what} is {len(value):,} characters long; the limit is "
+                         f"{MAX_NAME} characters")
+    return value
+
+
+def bounded_text(value: Any) -> Any:
+    """Free text (an error message) cut to ``MAX_TEXT`` characters, saying so."""
+    if not isinstance(value, str) or len(value) <= MAX_TEXT:
+        return value
+    return (value[:MAX_TEXT] + f"… [cut: {len(value):,} characters, the limit is "
+            f"{MAX_TEXT:,}]")
 
 
 def now() -> str:

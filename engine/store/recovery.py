@@ -54,3 +54,32 @@ class RecoveryMixin:
             return runs
 
         return self._write(write)
+
+    def supersede_runs(self, reason: str, *, experiment_id: int | None = None,
+                       kind: str | None = None, parent_id: int | None = None,
+                       keep: tuple[int, ...] = ()) -> list[int]:
+        """Runs (of ``experiment_id`` / ``kind`` / ``parent_id``) left "interrupted", or
+        "running" by a dead process, become "failed" with ``reason`` as their error: the
+        search or job that owned them has resumed or been redone and will not continue
+        them.  Returns the run ids changed (``keep`` are never changed)."""
+        if experiment_id is None and parent_id is None:
+            raise ValueError("supersede_runs needs an experiment_id or a parent_id")
+        where, params = ["status IN ('interrupted', 'running')"], []
+        for column, value in (("experiment_id", experiment_id), ("kind", kind),
+                              ("parent_id", parent_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+
+        def write(db: Database) -> list[int]:
+            rows = db.execute(f"SELECT id, status, pid, host FROM runs WHERE {' AND '.join(where)}",
+                              params).fetchall()
+            ids = [rid for rid, status, pid, host in rows if rid not in keep and (
+                status == "interrupted" or pid is None
+                or (host in (None, self.host) and not pid_alive(int(pid))))]
+            stamp = now()
+            db.conn.executemany("UPDATE runs SET status = 'failed', error = ?, finished = ? "
+                                "WHERE id = ?", [(reason, stamp, r) for r in ids])
+            return ids
+
+        return self._write(write)

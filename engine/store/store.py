@@ -41,7 +41,9 @@ from engine.store.common import (
     RUN_FIELDS,
     STATUSES,
     StoreError,
+    bounded_text,
     check_file,
+    check_name,
     epoch_values,
     now,
     scalar,
@@ -198,7 +200,8 @@ class Store(OpeningMixin, RecoveryMixin):
     def add_design(self, design: Any) -> str:
         """Store a design under its content hash (idempotent); returns the hash."""
         key = design_hash(design)
-        row = {"hash": key, "kind": design.kind, "name": design.name,
+        name = check_name(design.name, "design name")
+        row = {"hash": key, "kind": design.kind, "name": name,
                "json": codec.dumps(design_to_dict(design)), "created": now()}
         self._write(lambda db: db["designs"].insert(row, ignore=True))
         return key
@@ -221,6 +224,7 @@ class Store(OpeningMixin, RecoveryMixin):
 
         ``environment`` defaults to :func:`capture_environment` (imports torch once).
         """
+        check_name(name, "experiment name")
         env = capture_environment() if environment is None else environment
         row = {"kind": kind, "name": name, "config": codec.dumps(config), "status": "running",
                "seed": seed, "created": now(), "finished": None,
@@ -276,6 +280,8 @@ class Store(OpeningMixin, RecoveryMixin):
                 for r in self.query(sql + " ORDER BY id", params)]
 
     def rename_experiment(self, experiment_id: int, name: str) -> None:
+        check_name(name, "experiment name")
+
         def write(db: Database) -> None:
             self._require(db, "experiments", experiment_id, "experiment id")
             db.execute("UPDATE experiments SET name = ? WHERE id = ?", [name, experiment_id])
@@ -337,6 +343,8 @@ class Store(OpeningMixin, RecoveryMixin):
                              f"known: {', '.join(RUN_FIELDS)}")
         values = {k: (codec.dumps(v) if k in JSON_COLUMNS["runs"] else scalar(v))
                   for k, v in fields.items()}
+        if "error" in values:
+            values["error"] = bounded_text(values["error"])
         status = values.get("status")
         if status is not None:
             self._check_status(status)
@@ -474,7 +482,7 @@ class Store(OpeningMixin, RecoveryMixin):
             arch = design_to_dict(arch)
         row = {"experiment_id": experiment_id, "trial": int(trial), "run_id": run_id,
                "status": status, "arch": codec.dumps(arch), "metrics": codec.dumps(metrics),
-               "error": error, "created": now()}
+               "error": bounded_text(error), "created": now()}
 
         def write(db: Database) -> int:
             self._require(db, "experiments", experiment_id, "experiment id")
