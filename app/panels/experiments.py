@@ -391,7 +391,13 @@ class ExperimentsBrowser(QWidget):
         run = rec.get("run_row") if rec else None
         finished = run is not None and run.get("status") == "finished"
         self.open_button.setEnabled(run is not None)
-        self.export_button.setEnabled(finished and bool(run.get("checkpoint")))
+        # a run without weights (a search trial) opens the export dialog, which says why
+        # and offers to train it again and export that
+        self.export_button.setEnabled(finished and run.get("kind") in ("train", "compress"))
+        self.export_button.setToolTip(
+            "This run kept no weights (search trials are only scored): the export dialog "
+            "can train it again and export the result" if finished and not run.get("checkpoint")
+            else "")
         self.compress_button.setEnabled(finished and run.get("kind") in ("train", "compress"))
         self.resume_button.setEnabled(self.resumable(rec) is not None)
         self.rename_button.setEnabled(rec is not None)

@@ -18,17 +18,53 @@ import torch
 from torch import nn
 
 FORMAT = "nas-studio-pruned"
-_SHAPE_ATTRS = ("in_channels", "out_channels", "groups", "num_features", "in_features",
-                "out_features", "num_channels", "num_groups", "normalized_shape",
-                "num_parameters")
+MAX_SIZE = 1 << 20   # no layer has more channels/features than this
+# The shape attributes a structure may set, by module type: nothing else (no method, no
+# dunder, no module type outside this table) can be changed from a file.
+_CONV_ATTRS = ("in_channels", "out_channels", "groups")
+_KNOWN: tuple[tuple[type, tuple[str, ...]], ...] = (
+    (nn.modules.conv._ConvNd, _CONV_ATTRS),
+    (nn.Linear, ("in_features", "out_features")),
+    (nn.modules.batchnorm._NormBase, ("num_features",)),
+    (nn.GroupNorm, ("num_groups", "num_channels")),
+    (nn.LayerNorm, ("normalized_shape",)),
+    (nn.PReLU, ("num_parameters",)),
+)
+
+
+def _allowed(m: nn.Module) -> tuple[str, ...]:
+    """The shape attributes of ``m`` a structure may record and set."""
+    for kind, attrs in _KNOWN:
+        if isinstance(m, kind):
+            return attrs
+    from engine.ops.torch_blocks import Conv2dNormActivation, MBConv
+
+    if isinstance(m, (Conv2dNormActivation, MBConv)):
+        return ("out_channels",)
+    return ()
+
+
+def _shape_value(name: str, attr: str, v: Any) -> int | tuple[int, ...]:
+    def size(i: Any) -> int:
+        if not isinstance(i, int) or isinstance(i, bool) or not 1 <= i <= MAX_SIZE:
+            raise ValueError(f"structure sets {name!r}.{attr} to {v!r}; expected whole "
+                             f"numbers from 1 to {MAX_SIZE}")
+        return i
+
+    if attr == "normalized_shape":
+        if not isinstance(v, list) or not 1 <= len(v) <= 4:
+            raise ValueError(f"structure sets {name!r}.{attr} to {v!r}; expected a list of "
+                             "1 to 4 whole numbers")
+        return tuple(size(i) for i in v)
+    return size(v)
 
 
 def structure_of(model: nn.Module) -> dict[str, dict[str, Any]]:
-    """The shape-defining attributes of every module that has any (JSON-serializable)."""
+    """The shape-defining attributes of every known layer type (JSON-serializable)."""
     out: dict[str, dict[str, Any]] = {}
     for name, m in model.named_modules():
         attrs = {}
-        for a in _SHAPE_ATTRS:
+        for a in _allowed(m):
             v = getattr(m, a, None)
             if isinstance(v, int) and not isinstance(v, bool):
                 attrs[a] = v
@@ -74,13 +110,24 @@ def apply_structure(model: nn.Module, structure: dict[str, dict[str, Any]],
                     state: dict[str, torch.Tensor]) -> nn.Module:
     """Resize ``model`` in place to the recorded structure and load ``state`` strictly."""
     modules = dict(model.named_modules())
+    if not isinstance(structure, dict):
+        raise ValueError(f"structure must map layer names to shapes, not {structure!r:.80}")
+    changes = []
     for name, attrs in structure.items():
         m = modules.get(name)
         if m is None:
             raise ValueError(f"checkpoint names layer {name!r} that the design does not build")
+        allowed = _allowed(m)
+        if not isinstance(attrs, dict):
+            raise ValueError(f"structure of layer {name!r} must map attributes to sizes")
         for a, v in attrs.items():
-            if hasattr(m, a):
-                setattr(m, a, tuple(v) if isinstance(v, list) else v)
+            if a not in allowed:
+                known = ", ".join(allowed) or "nothing"
+                raise ValueError(f"structure sets {a!r} on layer {name!r} "
+                                 f"({type(m).__name__}); only {known} can be set there")
+            changes.append((m, a, _shape_value(name, a, v)))
+    for m, a, v in changes:  # all checked first: a refused file changes nothing
+        setattr(m, a, v)
     for key, tensor in state.items():
         mod_name, _, tname = key.rpartition(".")
         m = modules.get(mod_name)

@@ -60,6 +60,9 @@ class DatasetSplits:
     augment: Augment = field(default_factory=Augment)
     class_names: list[str] = field(default_factory=list)
     spec: dict[str, Any] = field(default_factory=dict)  # how to load it again (for resume)
+    # splits stored already normalized (digits): how raw pixels were turned into them,
+    # {"scale": ..., "mean": [...], "std": [...]}; None: uint8 pixels, then mean/std above
+    stored_normalization: dict[str, Any] | None = None
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """A batch as normalized float32 (no-op for splits stored normalized)."""
@@ -75,7 +78,23 @@ class DatasetSplits:
         """A copy with every split moved to ``device``."""
         return DatasetSplits(self.train.to(device), self.val.to(device), self.test.to(device),
                              self.classes, self.input_shape, self.name, self.mean, self.std,
-                             self.augment, list(self.class_names), dict(self.spec))
+                             self.augment, list(self.class_names), dict(self.spec),
+                             self.stored_normalization)
+
+    def preprocessing(self) -> dict[str, Any]:
+        """How a raw image becomes this data's model input (recorded with exports):
+        ``x = (pixel * scale - mean) / std`` per channel, NCHW, in ``channel_order``."""
+        channels = self.input_shape[0]
+        if self.stored_normalization:
+            norm = dict(self.stored_normalization)
+        else:
+            norm = {"scale": 1 / 255, "mean": list(self.mean or [0.0] * channels),
+                    "std": list(self.std or [1.0] * channels)}
+        order = {1: "grayscale", 3: "RGB"}.get(channels, f"{channels} channels")
+        return {"layout": "NCHW", "channel_order": order, "input_shape": list(self.input_shape),
+                "scale": float(norm["scale"]), "mean": [float(v) for v in norm["mean"]],
+                "std": [float(v) for v in norm["std"]],
+                "formula": "x = (pixel * scale - mean) / std, per channel"}
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}

@@ -30,4 +30,5 @@ def load_digits(seed: int = 0, image_size: int | None = None) -> DatasetSplits:
         classes=10, input_shape=(1, size, size), name="digits",
         class_names=[str(i) for i in range(10)],
         spec={"name": "digits", "seed": seed, "image_size": image_size},
+        stored_normalization={"scale": 1 / 16, "mean": [float(mean)], "std": [float(std)]},
     )

@@ -28,6 +28,13 @@ CIFAR_STD = {"cifar10": (0.2470, 0.2435, 0.2616), "cifar100": (0.2673, 0.2564, 0
 MNIST_STATS = {"mnist": ((0.1307,), (0.3081,)), "fashion-mnist": ((0.2860,), (0.3530,))}
 MNIST_DIRS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 VAL_FRACTION = 0.1
+CLASS_NAMES = {  # torchvision's class order (recorded with exports)
+    "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                "truck"],
+    "mnist": [str(i) for i in range(10)],
+    "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"],
+}
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -193,5 +200,6 @@ def load_torchvision(name: str, root: str | Path, *, download: bool = False, see
         val=TensorSplit(x_train[va].contiguous(), y_train[va]),
         test=TensorSplit(x_test, y_test), classes=classes, input_shape=(int(c), int(h), int(w)),
         name=name, mean=mean, std=std, augment=augment,
+        class_names=list(CLASS_NAMES.get(name, [])),
         spec={"name": name, "root": str(root), "seed": seed, "image_size": image_size},
     )

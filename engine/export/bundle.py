@@ -39,10 +39,10 @@ def export_bundle(design: Any, model: nn.Module, path: str | Path,
         from engine.compress.checkpoint import structure_of
 
         structure = structure_of(model)
-    meta = {"format": FORMAT, "version": VERSION, "design_hash": design_hash(design),
-            "torch": torch.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                 time.gmtime()),
-            "structure": structure, **(metadata or {})}
+    meta = {**(metadata or {}), "format": FORMAT, "version": VERSION,
+            "design_hash": design_hash(design), "torch": torch.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "structure": structure}
     files = {DESIGN: to_json(design).encode(), WEIGHTS: save(state),
              METADATA: json.dumps(meta, indent=2, default=str).encode()}
     if path.suffix.lower() == ".zip":
@@ -81,7 +81,7 @@ def load_bundle(path: str | Path) -> tuple[Any, nn.Module, dict[str, Any]]:
     strictly from safetensors, in eval mode.  Nothing in the bundle is executed."""
     from safetensors.torch import load
 
-    from engine.arch.serialize import from_json
+    from engine.arch.serialize import design_hash, from_json
     from engine.builders import build_model
 
     path = Path(path)
@@ -101,6 +101,11 @@ def load_bundle(path: str | Path) -> tuple[Any, nn.Module, dict[str, Any]]:
         design = from_json(files[DESIGN].decode())
     except (DesignError, ValueError) as exc:
         raise ExportError(f"bundle {path}: {DESIGN} is not a valid design ({exc})") from exc
+    recorded = meta.get("design_hash")
+    if recorded is not None and recorded != design_hash(design):
+        raise ExportError(f"bundle {path}: {DESIGN} was changed after the export (its design "
+                          f"hash is {design_hash(design)[:12]}, the bundle recorded "
+                          f"{str(recorded)[:12]}); the weights belong to the recorded design")
     try:
         state = load(files[WEIGHTS])
     except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
@@ -113,7 +118,7 @@ def load_bundle(path: str | Path) -> tuple[Any, nn.Module, dict[str, Any]]:
             apply_structure(model, meta["structure"], state)
         else:
             model.load_state_dict(state, strict=True)
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, TypeError) as exc:
         raise ExportError(f"bundle {path}: weights do not fit the design ({exc})") from exc
     return design, model.eval(), meta
 

@@ -59,8 +59,12 @@ def verify_onnx(path: str | Path, model: nn.Module, x: torch.Tensor) -> float:
 
 def export_onnx(model: nn.Module, input_shape: tuple[int, int, int], path: str | Path, *,
                 opset: int = DEFAULT_OPSET, exporter: Exporter = "auto", batch: int = 2,
-                tolerance: float = TOLERANCE) -> dict[str, Any]:
+                tolerance: float = TOLERANCE,
+                metadata: dict[str, Any] | None = None) -> dict[str, Any]:
     """Export ``model`` (eval mode, dynamic batch) to ``path`` and verify in onnxruntime.
+
+    ``metadata`` (run, design hash, preprocessing, class names) goes into the model's
+    ``metadata_props`` (onnxruntime: ``session.get_modelmeta().custom_metadata_map``).
 
     Returns ``{verified, max_abs_diff, opset, exporter, path}``.  Raises ``ExportError``
     naming the unsupported operator when the exporter refuses the model.
@@ -89,6 +93,10 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, int, int], path: str |
             tried = " and ".join(name for name, _e in errors)
             raise ExportError(f"ONNX export (opset {opset}, {tried} exporter) failed: {what}",
                               op)
+        if metadata:
+            from engine.export.inputs import add_onnx_metadata
+
+            add_onnx_metadata(tmp, metadata)
         diff = verify_onnx(tmp, model, x)
     return {"verified": diff <= tolerance, "max_abs_diff": diff, "opset": opset,
             "exporter": used, "path": str(path), "tolerance": tolerance}

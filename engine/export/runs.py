@@ -32,11 +32,11 @@ def export_model(design: Any, model: nn.Module, fmt: Format, path: str | Path,
     if fmt == "onnx":
         from engine.export.onnx_export import export_onnx
 
-        details = export_onnx(model, shape, path, **options)
+        details = export_onnx(model, shape, path, metadata=metadata, **options)
     elif fmt == "torchscript":
         from engine.export.torchscript import export_torchscript
 
-        details = export_torchscript(model, shape, path, **options)
+        details = export_torchscript(model, shape, path, metadata=metadata, **options)
     elif fmt == "bundle":
         from engine.export.bundle import export_bundle, load_bundle
 
@@ -65,16 +65,22 @@ def export_run(store: Any, run_id: int, fmt: Format, path: str | Path,
     has it; ``force`` replaces an existing output (the store and checkpoints never).
     Raises ``ExportError`` for a run without loadable weights.
     """
+    from engine.arch.serialize import design_hash
+    from engine.builders import input_shape_of
+    from engine.export.inputs import run_inputs
+
     if loaded is None:
         try:
             loaded = load_run(store, run_id)
         except RunLoadError as exc:
             raise ExportError(str(exc)) from exc
     design, model, run = loaded
-    metadata = {"run_id": run_id, "params": run.params, "macs": run.macs,
+    metadata = {"run_id": run_id, "design_hash": design_hash(design),
+                "params": run.params, "macs": run.macs,
                 "test_accuracy": run.test_accuracy,
                 "best_val_accuracy": run.best_val_accuracy,
-                "dataset": run.config.get("dataset")}
+                "dataset": run.config.get("dataset"),
+                "input_shape": list(input_shape_of(design)), **run_inputs(store, run)}
     details = export_model(design, model, fmt, path, metadata=metadata, store=store,
                            force=force, **options)
     details["artifact_id"] = store.add_artifact(

@@ -31,8 +31,18 @@ class _LogitsOnly(nn.Module):
 
 
 def export_torchscript(model: nn.Module, input_shape: tuple[int, int, int], path: str | Path, *,
-                       batch: int = 2, tolerance: float = TOLERANCE) -> dict[str, Any]:
-    """Save a TorchScript module to ``path``; returns ``{verified, max_abs_diff, method}``."""
+                       batch: int = 2, tolerance: float = TOLERANCE,
+                       metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Save a TorchScript module to ``path``; returns ``{verified, max_abs_diff, method}``.
+
+    ``metadata`` is stored in the archive as ``nas_studio.json`` (read it with
+    ``torch.jit.load(path, _extra_files={"nas_studio.json": ""})``).
+    """
+    import json
+
+    from engine.export.inputs import METADATA_FILE
+
+    extra = {METADATA_FILE: json.dumps(metadata, default=str)} if metadata else {}
     path = Path(path)
     model = model.cpu()
     x = sample_input(input_shape, batch)
@@ -50,7 +60,7 @@ def export_torchscript(model: nn.Module, input_shape: tuple[int, int, int], path
                                   offending_op(str(trace_exc)) or offending_op(str(exc))) \
                     from exc
         with atomic_file(path) as tmp:  # the previous file stays until this one is complete
-            scripted.save(str(tmp))
+            scripted.save(str(tmp), _extra_files=extra)
             reloaded = torch.jit.load(str(tmp), map_location="cpu")
             y = sample_input(input_shape, batch + 1, seed=1)  # another batch size than traced
             diff = float((reloaded(y) - logits_of(model(y))).abs().max())

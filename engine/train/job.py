@@ -91,7 +91,9 @@ class TrainJob(Job):
     def _open_rows(self, design: Any, splits: DatasetSplits, device: torch.device) -> None:
         store, cfg = self.store, self.config
         run_config = {"train": cfg.to_dict(), "dataset": dict(splits.spec),
-                      "dataset_name": splits.name, "device": str(device)}
+                      "dataset_name": splits.name, "device": str(device),
+                      "preprocessing": splits.preprocessing(),
+                      "class_names": list(splits.class_names)}
         design_hash = store.add_design(design)
         if self.run_id is None:
             if self.experiment_id is None:
