@@ -244,14 +244,17 @@ def parse_resume_args(experiment_id: int, *, as_json: bool = False,
 
 def run(args: argparse.Namespace) -> int:
     from engine.cli import CliError
-    from engine.store import open_store
+    from engine.store import StoreError, check_name, open_store
 
+    try:  # refused before anything is recorded: exit 2
+        check_name(getattr(args, "name", None), "--name (the experiment name)")
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
     store = open_store(args)
     printer = Printer(quiet=args.json)
     try:
         if args.resume is not None:
             from engine.search.job import resume_search
-            from engine.store import StoreError
 
             store.mark_interrupted()
             try:

@@ -107,3 +107,10 @@ def test_redoing_a_compression_marks_the_killed_one_superseded(tmp_path):
         assert old.error == (f"superseded: the compression of run {source} was redone as "
                              f"run {result['run_id']}")
         assert store.get_run(result["run_id"]).status == "finished"
+
+
+def test_search_refuses_a_huge_experiment_name_with_exit_2(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    assert main(["search", "--db", str(db), "--budget", "2", "--name", "x" * 300]) == 2
+    assert f"the limit is {MAX_NAME} characters" in capsys.readouterr().err
+    assert not db.exists()
