@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QMainWindow,
-    QMessageBox,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -22,9 +21,10 @@ from app.canvas.cell_editor import CellEditor
 from app.canvas.stack_editor import StackEditor
 from app.cost_worker import CostWorker, instant_cost
 from app.document.controller import DocumentController
-from app.document.templates import design_text, empty_cell_design, empty_stack_design
-from app.panels.dialogs import ImportDialog, PreferencesDialog, parse_import
+from app.file_actions import FileActions
+from app.panels.dialogs import PreferencesDialog
 from app.panels.inspector import Inspector
+from app.panels.issues import IssuesStrip
 from app.panels.log_panel import LogPanel
 from app.panels.metrics import MetricsBar
 from app.panels.palette import Palette
@@ -33,10 +33,15 @@ from engine.arch.model import CellDesign, Design
 from engine.arch.presets import preset_names
 
 Editor = CellEditor | StackEditor
-DESIGN_FILTER = "NAS Studio designs (*.json);;All files (*)"
+CELL_HINT = ("Tip: drag an op from the palette onto an edge to change it, onto a node to "
+             "add an input, or onto empty canvas to add a node. Drag from a node's right "
+             "port to connect. Tab / arrows select, Enter changes an op.")
+STACK_HINT = ("Tip: drag a block from the palette between two cards to add a stage; drag "
+              "a card to reorder. Tab / arrows select, Enter changes a block, Alt+↑/↓ moves.")
+CANVAS_MIN_H = 400   # the canvas height below which cell labels drop out at fit zoom
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, QMainWindow):
     """The studio window.  Issue-7 panels plug in through ``add_dock``."""
 
     def __init__(self, settings: Settings | None = None, db: str | None = None,
@@ -56,7 +61,15 @@ class MainWindow(QMainWindow):
         self.tabs.setMovable(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.setCentralWidget(self.tabs)
+        self.issues = IssuesStrip()
+        self.issues.problem_clicked.connect(self.show_problem)
+        central = QWidget()
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.tabs, 1)
+        box.addWidget(self.issues)
+        self.setCentralWidget(central)
 
         self.palette = Palette()
         self.palette.apply_requested.connect(self.apply_palette_op)
@@ -92,7 +105,52 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self.fit_to_screen()
         self._update_actions()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a 1280x800 laptop had the right
+        column, the bottom tabs and the status bar off-screen), and on it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()   # title bar, borders
+        w = min(self.width(), free.width() - frame.width())
+        h = min(self.height(), free.height() - frame.height())
+        if (w, h) != (self.width(), self.height()):
+            self.resize(max(w, self.minimumWidth()), max(h, self.minimumHeight()))
+        if not free.contains(self.frameGeometry().topLeft()):
+            self.move(free.topLeft())
+
+    def make_room(self, dock: QDockWidget, share: float = 0.45, useful: int = 300) -> None:
+        """Give a plot or table dock room without squashing the canvas.
+
+        The dock grows toward ``share`` of the window, but the canvas keeps
+        ``CANVAS_MIN_H`` (at 1280x800 a 45% Pareto dock left the cell canvas as unlabeled
+        grey boxes).  Where that leaves the dock under ``useful`` pixels it opens as its own
+        window once (drag it back, or double-click its title, to dock it again).
+        """
+        if not dock.isVisible() or dock.isFloating():
+            return
+        central = self.centralWidget().height()
+        grow = min(int(self.height() * share) - dock.height(), central - CANVAS_MIN_H)
+        if grow > 0:
+            self.resizeDocks([dock], [dock.height() + grow], Qt.Orientation.Vertical)
+        if dock.height() + max(grow, 0) >= useful or dock.property("auto_floated"):
+            return
+        dock.setProperty("auto_floated", True)
+        dock.setFloating(True)
+        free = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        w, h = min(1000, int(free.width() * 0.8)), min(560, int(free.height() * 0.7))
+        dock.resize(w, h)
+        dock.move(free.left() + (free.width() - w) // 2, free.bottom() - h - 60)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - the frame is known once shown
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            self.fit_to_screen()
 
     # -- public API -------------------------------------------------------------------
     def add_dock(self, widget: QWidget, title: str,
@@ -132,38 +190,14 @@ class MainWindow(QMainWindow):
         self.documents.append(doc)
         self.undo_group.addStack(doc.undo_stack)
         icon = style.icon("cell" if isinstance(design, CellDesign) else "stack")
+        if not read_only and not self.settings.hint_done("canvas"):
+            editor.set_hint(CELL_HINT if isinstance(design, CellDesign) else STACK_HINT)
         index = self.tabs.addTab(editor, icon, doc.title())
         self.tabs.setCurrentIndex(index)
         editor.fit()
         self._on_problems(doc, doc.problems)
         self.log.log(f"Opened {doc.title()}")
         return doc
-
-    def open_file(self, path: str) -> DocumentController | None:
-        from engine.arch.serialize import load_design
-        from engine.arch.validate import DesignError
-
-        for doc in self.documents:
-            if doc.path and Path(doc.path).resolve() == Path(path).resolve():
-                self.tabs.setCurrentIndex(self.tab_index(doc))
-                return doc
-        try:
-            design = load_design(path)
-        except DesignError as exc:
-            try:  # a design saved with errors opens with its problems marked
-                design = load_design(path, validate=False)
-            except DesignError:
-                detail = "\n".join(map(str, exc.problems))
-                self.log.log(f"Could not open {path}: {detail}", "error")
-                self.show_error("Could not open design", f"{path}\n\n{detail}")
-                return None
-        self.settings.add_recent(path)
-        return self.open_design(design, path=str(path))
-
-    def open_preset(self, name: str) -> DocumentController:
-        from engine.arch.presets import get_preset
-
-        return self.open_design(get_preset(name))
 
     def current_editor(self) -> Editor | None:
         w = self.tabs.currentWidget()
@@ -194,112 +228,6 @@ class MainWindow(QMainWindow):
             "Select edges (cell) or stages (stack) on the canvas, then apply an op of that "
             "kind", 5000)
         return False
-
-    # -- prompts (tests replace these) ---------------------------------------------------
-    def ask_save_changes(self, doc: DocumentController) -> str:
-        """"save", "discard" or "cancel"."""
-        b = QMessageBox.StandardButton
-        answer = QMessageBox.question(self, "Unsaved changes",
-                                      f"Save the changes to {doc.design.name}?",
-                                      b.Save | b.Discard | b.Cancel, b.Save)
-        return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
-
-    def ask_save_invalid(self, doc: DocumentController) -> bool:
-        msgs = "\n".join(f"• {p.message}" for p in doc.errors()[:12])
-        b = QMessageBox.StandardButton
-        return QMessageBox.warning(
-            self, "Design has errors",
-            f"{doc.design.name} is not valid and cannot be built:\n\n{msgs}\n\nSave anyway?",
-            b.Save | b.Cancel, b.Cancel) == b.Save
-
-    def ask_open_path(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open design", "", DESIGN_FILTER)
-        return path or None
-
-    def ask_save_path(self, doc: DocumentController, title: str = "Save design as") -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, f"{doc.design.name}.json",
-                                              DESIGN_FILTER)
-        return path or None
-
-    def show_error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self, title, text)
-
-    # -- file actions ---------------------------------------------------------------------
-    def new_design(self, kind: str = "cell") -> DocumentController:
-        return self.open_design(empty_cell_design() if kind == "cell" else empty_stack_design())
-
-    def open_dialog(self) -> DocumentController | None:
-        path = self.ask_open_path()
-        return self.open_file(path) if path else None
-
-    def save(self, doc: DocumentController | None = None) -> bool:
-        doc = doc or self.current_doc()
-        if doc is None:
-            return False
-        if not doc.path:
-            return self.save_as(doc)
-        return self._write(doc, doc.path)
-
-    def save_as(self, doc: DocumentController | None = None, path: str | None = None) -> bool:
-        doc = doc or self.current_doc()
-        if doc is None:
-            return False
-        path = path or self.ask_save_path(doc)
-        return self._write(doc, path) if path else False
-
-    def _write(self, doc: DocumentController, path: str) -> bool:
-        from engine.arch.validate import DesignError
-
-        doc.revalidate()
-        if doc.errors() and not self.ask_save_invalid(doc):
-            self.log.log(f"Not saved: {doc.design.name} has {len(doc.errors())} error(s)",
-                         "warning")
-            return False
-        try:
-            doc.save(path)
-        except (OSError, ValueError, DesignError) as exc:
-            self.log.log(f"Could not save {path}: {exc}", "error")
-            self.show_error("Could not save", f"{path}\n\n{exc}")
-            return False
-        self.settings.add_recent(path)
-        self.log.log(f"Saved {path}")
-        self.statusBar().showMessage(f"Saved {path}", 4000)
-        return True
-
-    def import_text(self, text: str, kind: str = "auto") -> DocumentController:
-        """Open a design parsed from pasted text (raises DesignImportError)."""
-        return self.open_design(parse_import(kind, text))
-
-    def import_dialog(self) -> DocumentController | None:
-        dialog = ImportDialog(self)
-        if dialog.exec() and dialog.design is not None:
-            return self.open_design(dialog.design)
-        return None
-
-    def export_design(self, path: str | None = None,
-                      doc: DocumentController | None = None) -> bool:
-        """JSON (.json), or the design's text form (.txt: Genotype / NB201 / block strings)."""
-        doc = doc or self.current_doc()
-        if doc is None:
-            return False
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Export design", f"{doc.design.name}.txt",
-                "Text form (*.txt);;Design JSON (*.json)")
-            if not path:
-                return False
-        try:
-            if path.endswith(".json"):
-                from engine.arch.serialize import save_design
-
-                save_design(doc.design, path)
-            else:
-                Path(path).write_text(design_text(doc.design) + "\n", encoding="utf-8")
-        except (OSError, ValueError, ImportError) as exc:
-            self.log.log(f"Export failed: {exc}", "error")
-            return False
-        self.log.log(f"Exported {doc.design.name} to {path}")
-        return True
 
     def close_tab(self, index: int) -> bool:
         editor = self.tabs.widget(index)
@@ -366,6 +294,7 @@ class MainWindow(QMainWindow):
         doc = self.current_doc()
         if doc is None:
             self.inspector.show_selection(None, "", [])
+            self.issues.set_problems([])
             self.metrics.clear()
             self._update_actions()
             return
@@ -388,6 +317,10 @@ class MainWindow(QMainWindow):
 
     def _on_doc_changed(self, doc: DocumentController) -> None:
         doc.cost = None  # type: ignore[attr-defined]
+        if not self.settings.hint_done("canvas"):   # the first edit: the tip has done its job
+            self.settings.set_hint_done("canvas")
+            for i in range(self.tabs.count()):
+                self.tabs.widget(i).set_hint("")
         self._retitle(doc)   # an edit may rename the design (scaling B0 to B3)
         if doc is self.current_doc():
             self.metrics.set_design_name(doc.design.name, doc.design.kind)
@@ -446,7 +379,17 @@ class MainWindow(QMainWindow):
         if doc is self.current_doc():
             self._show_problems(doc)
 
+    def show_problem(self, problem) -> bool:
+        """Select (and scroll to) what a validator problem is about in the current editor."""
+        editor = self.current_editor()
+        if editor is None:
+            return False
+        done = editor.show_problem(problem)
+        editor.views()[0].setFocus()
+        return done
+
     def _show_problems(self, doc: DocumentController) -> None:
+        self.issues.set_problems(doc.problems)
         errors = doc.errors()
         warnings = [p for p in doc.problems if p.severity != "error"]
         first = (errors or warnings)[0].message if (errors or warnings) else ""

@@ -52,6 +52,22 @@ class Settings:
         self._qs.setValue("recent/files", [])
         self._qs.sync()
 
+    def last_folder(self) -> str | None:
+        value = self._qs.value("files/last_folder")
+        return str(value) if value else None
+
+    def set_last_folder(self, folder: str) -> None:
+        self._qs.setValue("files/last_folder", folder)
+        self._qs.sync()
+
+    def hint_done(self, name: str) -> bool:
+        """Whether a first-start hint has served its purpose (the user did it once)."""
+        return str(self._qs.value(f"hints/{name}", "false")).lower() == "true"
+
+    def set_hint_done(self, name: str) -> None:
+        self._qs.setValue(f"hints/{name}", "true")
+        self._qs.sync()
+
     # -- preferences ------------------------------------------------------------
     def device(self) -> str:
         return str(self._qs.value("prefs/device", "auto"))

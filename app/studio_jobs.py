@@ -212,6 +212,9 @@ class JobUI(QObject):
 
 def _make_room(window: QMainWindow, dock: Any, share: float = 0.45) -> None:
     """Grow a docked panel to ``share`` of the window height (never shrinks it)."""
+    if hasattr(window, "make_room"):   # the studio window keeps its canvas readable
+        window.make_room(dock, share)
+        return
     want = int(window.height() * share)
     if dock.isVisible() and not dock.isFloating() and dock.height() < want:
         window.resizeDocks([dock], [want], Qt.Orientation.Vertical)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.canvas.cell_scene import CellScene
+from app.canvas.hint import HintRow
 from app.canvas.interactions import FRAGMENT_MIME
 from app.canvas.op_menu import MenuRunner, choose, run_menu
 from app.canvas.view import CanvasView
@@ -75,6 +76,8 @@ class CellEditor(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(Legend(self))
+        self.hint = HintRow(self)
+        lay.addWidget(self.hint)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         titles = {"normal": "Normal cell", "reduce": "Reduction cell"}
         for which in doc.design.cells():
@@ -112,6 +115,22 @@ class CellEditor(QWidget):
             return op is not None and self.doc.add_input_edge(which, ident, op)
         return False
 
+    def show_problem(self, problem) -> bool:
+        """Select the nodes / edge a validator problem names and bring them into view."""
+        which = problem.cell if problem.cell in self.scenes else self._active
+        scene = self.scenes[which]
+        keys = [("node", n) for n in problem.nodes if n in scene.node_items]
+        if problem.edge is not None:
+            keys.append(("edge", problem.edge))
+        scene.select_keys(keys)
+        self._active = which
+        items = [*scene.selectedItems()] or ([scene.output_item] if problem.output else [])
+        view = self.panes[which].view
+        for item in items[:1]:
+            view.ensureVisible(item, 60, 60)
+        view.setFocus()
+        return bool(items)
+
     def apply_op(self, op: str | None) -> bool:
         """The palette's "apply to selection": selected edges take ``op`` (one step)."""
         if not op or not registry.exists(op) or registry.get(op).kind != "cell":
@@ -121,6 +140,9 @@ class CellEditor(QWidget):
             edges = [i for kind, i in scene.selected_keys() if kind == "edge"]
             done = bool(edges) and self.doc.set_edges_op(which, edges, op) or done
         return done
+
+    def set_hint(self, text: str) -> None:
+        self.hint.set_hint(text)
 
     def set_op_provider(self, provider) -> None:
         for scene in self.scenes.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from app.canvas.hint import HintRow
 from app.canvas.op_menu import MenuRunner, choose, run_menu
 from app.canvas.stack_scene import StackScene
 from app.canvas.view import CanvasView
@@ -33,6 +34,8 @@ class StackEditor(QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         ll.setSpacing(0)
         ll.addWidget(title)
+        self.hint = HintRow(left)
+        ll.addWidget(self.hint)
         ll.addWidget(self.view, 1)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
@@ -59,11 +62,21 @@ class StackEditor(QWidget):
                        self.view, self.scene.cards[index])
         return block is not None and self.doc.set_stage(index, block=block)
 
+    def show_problem(self, problem) -> bool:
+        """Select the stage a validator problem names."""
+        if problem.stage is None or not 0 <= problem.stage < len(self.scene.cards):
+            return False
+        self.scene.select_item(self.scene.cards[problem.stage])
+        return True
+
     def apply_op(self, op: str | None) -> bool:
         """The palette's "apply to selection": the selected stages take block ``op``."""
         if not op or not registry.exists(op) or registry.get(op).kind != "block":
             return False
         return self.doc.set_stages([i for _k, i in self.scene.selected_keys()], block=op)
+
+    def set_hint(self, text: str) -> None:
+        self.hint.set_hint(text)
 
     def set_op_provider(self, provider) -> None:  # blocks are dropped, never connected
         pass

@@ -38,7 +38,7 @@ def test_ctrl_e_opens_the_run_export_dialog_without_ambiguity(studio, qtbot, mon
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     asked = []
-    monkeypatch.setattr("app.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("app.file_actions.QFileDialog.getSaveFileName",
                         lambda *a, **k: asked.append(a) or ("", ""))
     window.open_preset("darts-v2")
     # Qt logs "Ambiguous shortcut overload" (a warning, which fails the test) on a clash
