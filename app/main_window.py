@@ -22,6 +22,7 @@ from app.canvas.stack_editor import StackEditor
 from app.cost_worker import CostWorker, instant_cost
 from app.document.controller import DocumentController
 from app.file_actions import FileActions
+from app.panels.cost_table import CostTable
 from app.panels.dialogs import PreferencesDialog
 from app.panels.inspector import Inspector
 from app.panels.issues import IssuesStrip
@@ -84,6 +85,10 @@ class MainWindow(FileActions, QMainWindow):
         metrics_dock = self.add_dock(self.metrics, "Metrics", Qt.DockWidgetArea.TopDockWidgetArea)
         metrics_dock.setTitleBarWidget(QWidget())
         self.add_dock(self.log, "Log", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.cost_table = CostTable()
+        self.add_dock(self.cost_table, "Cost table", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Log"], self.docks["Cost table"])
+        self.docks["Log"].raise_()
         self.resizeDocks([self.docks["Palette"], self.docks["Inspector"]], [230, 280],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Log"]], [120], Qt.Orientation.Vertical)
@@ -292,6 +297,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def _on_tab_changed(self, index: int) -> None:
         doc = self.current_doc()
+        self.cost_table.set_design(doc.design if doc is not None else None)
         if doc is None:
             self.inspector.show_selection(None, "", [])
             self.issues.set_problems([])
@@ -324,6 +330,7 @@ class MainWindow(FileActions, QMainWindow):
         self._retitle(doc)   # an edit may rename the design (scaling B0 to B3)
         if doc is self.current_doc():
             self.metrics.set_design_name(doc.design.name, doc.design.kind)
+            self.cost_table.set_design(doc.design)
             self._request_cost(doc)
 
     def _request_cost(self, doc: DocumentController) -> None:

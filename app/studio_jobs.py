@@ -44,6 +44,7 @@ class JobUI(QObject):
         self.runner.event_received.connect(self._on_event)
         self.runner.job_ended.connect(self._on_job_ended)
         self.pareto.design_requested.connect(self.open_read_only)
+        self.pareto.selection_changed.connect(self.show_point_curves)
         self.browser.design_requested.connect(self.open_read_only)
         self.browser.resume_requested.connect(self.resume)
         self.browser.export_requested.connect(lambda run_id: self.export_dialog(run_id))
@@ -135,6 +136,20 @@ class JobUI(QObject):
         copy = design.copy()
         copy.name = f"{design.name.split(' [')[0]} fork"
         return self.window.open_design(copy, read_only=False)
+
+    def show_point_curves(self, points: list) -> bool:
+        """A selected Pareto point's per-epoch curves from the store (in the Training dock;
+        never over a run being trained)."""
+        point = points[-1] if points else None
+        run_id = getattr(point, "run_id", None)
+        if run_id is None or self.curves.is_live():
+            return False
+        rows = self.store.epochs(run_id)
+        if not rows:
+            return False
+        self.curves.set_epochs(run_id, rows, f"{point.label()}: run {run_id} (stored)")
+        self._show_dock("Training")
+        return True
 
     # -- reactions -----------------------------------------------------------------------
     def _on_event(self, event: object) -> None:

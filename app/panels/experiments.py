@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.plots import TrainingCurves
+from app.panels.trials_table import TrialsTable
 from engine.search.pareto import front_summary
 
 # (header, record key); "accuracy" (test, else validation) is what the filter uses
@@ -247,10 +248,12 @@ class ExperimentsBrowser(QWidget):
         self.config_view = QTextBrowser()
         self.env_view = QTextBrowser()
         self.curves = TrainingCurves()
+        self.trials = TrialsTable()
         self.artifacts = QTreeWidget()
         self.artifacts.setHeaderLabels(["kind", "path", "bytes", "verified", "created"])
         self.tabs = QTabWidget()
-        for w, name in ((self.summary, "Summary"), (self.curves, "Curves"),
+        for w, name in ((self.summary, "Summary"), (self.trials, "Trials"),
+                        (self.curves, "Curves"),
                         (self.config_view, "Config"), (self.env_view, "Environment"),
                         (self.artifacts, "Artifacts")):
             self.tabs.addTab(w, name)
@@ -352,6 +355,12 @@ class ExperimentsBrowser(QWidget):
         if rec is None:
             return
         exp, run = rec["exp"], rec.get("run_row")
+        if str(rec["kind"]).startswith("search"):
+            cfg = exp.get("config") if isinstance(exp.get("config"), dict) else {}
+            self.trials.show_trials(self.store.trials(exp["id"]),
+                                    list(cfg.get("objectives") or ["accuracy"]))
+        else:
+            self.trials.clear("Trials belong to searches: select a search row.")
         figures = [("experiment", f"{exp['id']} — {exp.get('name') or ''}"),
                    ("kind", rec["kind"]), ("status", rec["status"]),
                    ("dataset", rec["dataset"]), ("created", rec["created"])]

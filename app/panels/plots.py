@@ -15,7 +15,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.panels.plot_style import style_plot
-from engine.events import EpochFinished, JobCancelled, JobFailed, JobFinished
+from engine.events import (
+    EpochFinished,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    TrialFinished,
+)
 
 REDRAW_MS = 100
 TRAIN_PEN = pg.mkPen("#1f77b4", width=2)
@@ -40,6 +47,7 @@ class TrainingCurves(QWidget):
         self.run_id: int | None = None
         self.job_id: str | None = None     # the job feeding the live run
         self.epochs: int = 0               # planned epochs of the live run (0: unknown)
+        self._running: str | None = None   # the job the runner started last
         self._data: dict[str, dict[int, float]] = {k: {} for k in SERIES}
         self._dirty = False
 
@@ -96,6 +104,15 @@ class TrainingCurves(QWidget):
     def on_event(self, event: object) -> None:
         """Slot for ``JobRunner.event_received``: epochs of the live run, and its end."""
         ends = {JobFinished: "finished", JobCancelled: "cancelled", JobFailed: "failed"}
+        if isinstance(event, JobStarted):
+            self._running = event.job_id
+            return
+        if isinstance(event, TrialFinished):   # a search's trial done: its run has ended
+            record = event.record
+            if self.job_id is not None and record is not None and \
+                    record.run_id == self.run_id:
+                self.title.setText(f"Run {self.run_id}: trial {record.trial} {record.status}")
+            return
         if type(event) in ends:
             if self.job_id is not None and event.job_id == self.job_id:
                 self.job_id = None
@@ -105,7 +122,7 @@ class TrainingCurves(QWidget):
             return
         if event.run_id != self.run_id:
             self.clear(event.run_id, f"Run {event.run_id} (live)", event.epochs)
-        self.job_id = event.job_id
+        self.job_id = self._running or event.job_id   # a search's trial: the search job
         self.add_epoch(event.epoch, train_loss=event.train_loss,
                        train_accuracy=event.train_accuracy, val_loss=event.val_loss,
                        val_accuracy=event.val_accuracy)
@@ -117,6 +134,10 @@ class TrainingCurves(QWidget):
             if v is not None:
                 self._data[key][int(epoch)] = v
         self._dirty = True
+
+    def is_live(self) -> bool:
+        """A run is being drawn as its epochs arrive."""
+        return self.job_id is not None
 
     def set_epochs(self, run_id: int | None, rows: Iterable[dict[str, Any]],
                    title: str | None = None, epochs: int = 0) -> None:

@@ -279,7 +279,8 @@ class TrainEvaluator(Evaluator):
         ctx = context or {}
         result = train_design(self.adapt(design), self.splits(), self.config(seed, budget),
                               store=ctx.get("store"), experiment_id=ctx.get("experiment_id"),
-                              parent_id=ctx.get("parent_id"), token=ctx.get("token"))
+                              parent_id=ctx.get("parent_id"), token=ctx.get("token"),
+                              emit=ctx.get("emit"))
         metrics = {k: float(v) for k, v in result.items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "run_id"}
         metrics["run_id"] = result.get("run_id")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.arch.space import NB201Space, SearchSpace, space_from_spec
-from engine.events import LogMessage, Progress, TrialFinished
+from engine.events import EpochFinished, LogMessage, Progress, TrialFinished
 from engine.jobs import Cancelled, CancelToken, EventSink, Job
 from engine.search.base import Candidate, Status, Strategy
 from engine.search.constraints import Constraints
@@ -149,7 +149,9 @@ class SearchJob(Job):
             env = _light_environment() if cfg.evaluator.get("kind") == "tabular" else None
             self.experiment_id = store.create_experiment("search", cfg.to_dict(), seed=cfg.seed,
                                                          name=self.name, environment=env)
-        context = {"store": store, "experiment_id": self.experiment_id, "token": token}
+        context = {"store": store, "experiment_id": self.experiment_id, "token": token,
+                   # a trial's epochs reach the studio's live curves (in-process trials)
+                   "emit": lambda ev: emit(ev) if isinstance(ev, EpochFinished) else None}
         max_rejected = cfg.max_rejected or max(1000, 20 * cfg.budget)
         pending = sorted(strategy.pending.values(), key=lambda c: c.trial)
         brackets = self.schedule.brackets()
