@@ -68,6 +68,22 @@ class Settings:
         self._qs.setValue(f"hints/{name}", "true")
         self._qs.sync()
 
+    def json_value(self, key: str) -> dict | None:
+        """A remembered dict (dialog settings), or None."""
+        import json
+
+        try:
+            value = json.loads(str(self._qs.value(key, "")))
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def set_json_value(self, key: str, value: dict) -> None:
+        import json
+
+        self._qs.setValue(key, json.dumps(value))
+        self._qs.sync()
+
     # -- preferences ------------------------------------------------------------
     def device(self) -> str:
         return str(self._qs.value("prefs/device", "auto"))

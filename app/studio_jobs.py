@@ -79,7 +79,10 @@ class JobUI(QObject):
         return TrainDialog(self._current_design(), self.store, self.window)
 
     def search_dialog(self) -> SearchDialog:
-        return SearchDialog(self.store, self.window)
+        """The search dialog, showing the last search's settings with a new seed."""
+        settings = getattr(self.window, "settings", None)
+        last = settings.json_value("dialogs/search") if settings is not None else None
+        return SearchDialog(self.store, self.window, last=last)
 
     def compress_dialog(self, run_id: int | None = None, show: bool = True) -> CompressDialog:
         dialog = CompressDialog(self.store, run_id, self.window)
@@ -99,6 +102,8 @@ class JobUI(QObject):
         job = self._run_dialog(dialog)
         if job is not None:
             s = dialog.settings()
+            if getattr(self.window, "settings", None) is not None:
+                self.window.settings.set_json_value("dialogs/search", s)
             self.pareto.set_constraints(max_params=s.get("max_params"),
                                         max_macs=s.get("max_macs"))
             if "macs" in s.get("objectives", []):

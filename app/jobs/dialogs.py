@@ -7,6 +7,8 @@ wrong, so the user never launches a job that fails on its first line.
 
 from __future__ import annotations
 
+import json
+import random
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -155,7 +157,8 @@ class SearchDialog(_JobDialog):
 
     action = "Search"
 
-    def __init__(self, store: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Any, parent: QWidget | None = None,
+                 last: dict[str, Any] | None = None) -> None:
         super().__init__("Architecture search", store, parent)
         d = factory.search_defaults()
         self.space = _combo(factory.SPACES, d["space"])
@@ -169,6 +172,13 @@ class SearchDialog(_JobDialog):
         self.strategy_help.setText(factory.STRATEGY_HELP.get(d["strategy"], ""))
         self.budget = _spin(1, 100_000, d["budget"], "trials to evaluate")
         self.seed = _spin(0, 2**31 - 1, d["seed"])
+        self.new_seed = QPushButton("New seed")
+        self.new_seed.setToolTip("A fresh random seed: the same settings search differently")
+        self.new_seed.clicked.connect(
+            lambda: self.seed.setValue(random.SystemRandom().randrange(1, 100_000)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.new_seed)
         self.evaluator = _combo(("train", "tabular"), d["evaluator"])
         self.evaluator.setToolTip("train: train each candidate briefly on a dataset; "
                                   "tabular: look results up in a benchmark CSV")
@@ -193,7 +203,8 @@ class SearchDialog(_JobDialog):
         self.max_macs = QLineEdit()
         self.max_macs.setPlaceholderText("no limit")
         for label, w in (("Space:", self.space), ("Strategy:", self.strategy),
-                         ("", self.strategy_help), ("Budget (trials):", self.budget), ("Seed:", self.seed),
+                         ("", self.strategy_help), ("Budget (trials):", self.budget),
+                         ("Seed:", seed_row),
                          ("Evaluate by:", self.evaluator), ("Dataset:", self.dataset),
                          ("Epochs per trial:", self.epochs), ("Subset (0 = all):", self.subset)):
             self.form.addRow(label, w)
@@ -203,6 +214,31 @@ class SearchDialog(_JobDialog):
                          ("Max params:", self.max_params), ("Max MACs:", self.max_macs)):
             self.form.addRow(label, w)
         self.evaluator.currentTextChanged.connect(self._sync)
+        self._sync()
+        if last:
+            self.apply(last)
+            # the same settings again would repeat the last search exactly: a new seed
+            self.seed.setValue((int(last.get("seed", 0)) + 1) % 2**31)
+
+    def apply(self, s: dict[str, Any]) -> None:
+        """Show remembered settings (``settings()`` of an earlier dialog)."""
+        for box, key in ((self.space, "space"), (self.strategy, "strategy"),
+                         (self.evaluator, "evaluator"), (self.dataset, "dataset")):
+            if s.get(key) is not None and (box.isEditable() or box.findText(str(s[key])) >= 0):
+                box.setCurrentText(str(s[key]))
+        for spin, key in ((self.budget, "budget"), (self.seed, "seed"),
+                          (self.epochs, "epochs_per_trial"), (self.subset, "subset")):
+            if isinstance(s.get(key), int):
+                spin.setValue(s[key])
+        for edit, key in ((self.benchmark, "benchmark"), (self.objective, "objective"),
+                          (self.report, "report")):
+            if isinstance(s.get(key), str):
+                edit.setText(s[key])
+        cost = [o for o in s.get("objectives") or [] if o != "accuracy"]
+        self.cost_objective.setCurrentText(cost[0] if cost else "none")
+        for edit, key in ((self.max_params, "max_params"), (self.max_macs, "max_macs")):
+            v = s.get(key)
+            edit.setText(_amount(v) if isinstance(v, (int, float)) else "")
         self._sync()
 
     def _browse(self) -> None:
@@ -248,7 +284,39 @@ class SearchDialog(_JobDialog):
                 "max_macs": self._limit(self.max_macs, "max MACs")}
 
     def make_job(self) -> Job:
-        return factory.search_job(self.settings(), self.store)
+        settings = self.settings()
+        job = factory.search_job(settings, self.store)
+        if settings["evaluator"] == "train":   # before a minute of rejected candidates
+            why = infeasible(job.config.space, job.config.constraints)
+            if why:
+                raise ValueError(f"{why}: loosen the limit or choose another space")
+        return job
+
+
+def _amount(v: float) -> str:
+    """``50000`` -> ``"50k"`` (what the limit fields accept back)."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:g}{suffix}"
+    return f"{v:g}"
+
+
+_FLOORS: dict[str, Any] = {}
+
+
+def infeasible(space_spec: dict[str, Any], constraints: dict[str, float]) -> str | None:
+    """Why no member of the space can meet the params/MACs limits (the space's exact cost
+    range, ``engine.cost.space_range``; computed once per space)."""
+    if not constraints.get("max_params") and not constraints.get("max_macs"):
+        return None
+    from engine.arch.space import space_from_spec
+    from engine.cost.space_range import space_cost
+
+    key = json.dumps(space_spec, sort_keys=True)
+    if key not in _FLOORS:
+        _FLOORS[key] = space_cost(space_from_spec(space_spec))
+    return _FLOORS[key].infeasible(max_params=constraints.get("max_params"),
+                                   max_macs=constraints.get("max_macs"))
 
 
 class CompressDialog(_JobDialog):

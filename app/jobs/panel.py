@@ -59,6 +59,8 @@ class JobRow(QFrame):
         self.error = ""
         self.details = ""
         self.result: dict = {}
+        self.trial_counts: dict[str, int] = {}   # a search's trials by status
+        self.last_trial = ""
         self.setFrameShape(QFrame.StyledPanel)
         self.title = QLabel(f"<b>{job.describe()}</b>")
         self.title.setTextFormat(Qt.RichText)
@@ -88,6 +90,13 @@ class JobRow(QFrame):
         lay.addLayout(top)
         lay.addLayout(mid)
         lay.addWidget(self.status)
+
+    def trial_status(self) -> str:
+        """The last trial, and the same count the bar shows (evaluated of the budget)."""
+        c = self.trial_counts
+        text = f"{self.last_trial} · {int(self.done)} of {int(self.total or 0)} evaluated"
+        extra = [f"{c[k]:,} {k}" for k in ("rejected", "failed") if c.get(k)]
+        return text + (f", {', '.join(extra)}" if extra else "")
 
     def cancel(self) -> None:
         if self.state in ("queued", "running"):
@@ -145,6 +154,9 @@ class JobRow(QFrame):
             self.total = ev.total or self.total
             self.status.setText(ev.description or "running")
             self._set_progress(0, self.total)
+        elif isinstance(ev, Progress) and self.trial_counts:   # a search: bar and text agree
+            self._set_progress(ev.done, ev.total)
+            self.status.setText(self.trial_status())
         elif isinstance(ev, Progress):
             self._set_progress(ev.done, ev.total, ev.message)
         elif isinstance(ev, EpochFinished):
@@ -156,7 +168,10 @@ class JobRow(QFrame):
             value = rec.objective if rec is not None else None
             name = next(iter(rec.objectives), "objective") if rec is not None else ""
             tail = f"{name} {value:.3f}" if value is not None else ev.status
-            self.status.setText(f"trial {ev.trial}: {tail}")
+            self.trial_counts[rec.status if rec is not None else ev.status] = \
+                self.trial_counts.get(rec.status if rec is not None else ev.status, 0) + 1
+            self.last_trial = f"trial {ev.trial}: {tail}"
+            self.status.setText(self.trial_status())
         elif isinstance(ev, LogMessage) and ev.level != "info":
             self.status.setText(f"{ev.level}: {ev.message}")
         elif isinstance(ev, JobFinished) and job_failure(self.job, ev.result):
