@@ -7,7 +7,6 @@ wrong, so the user never launches a job that fails on its first line.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import factory
+from app.jobs.outcome import infeasible
 from engine.compress.runs import can_compress
 from engine.jobs import Job
 
@@ -299,24 +299,6 @@ def _amount(v: float) -> str:
         if abs(v) >= div:
             return f"{v / div:g}{suffix}"
     return f"{v:g}"
-
-
-_FLOORS: dict[str, Any] = {}
-
-
-def infeasible(space_spec: dict[str, Any], constraints: dict[str, float]) -> str | None:
-    """Why no member of the space can meet the params/MACs limits (the space's exact cost
-    range, ``engine.cost.space_range``; computed once per space)."""
-    if not constraints.get("max_params") and not constraints.get("max_macs"):
-        return None
-    from engine.arch.space import space_from_spec
-    from engine.cost.space_range import space_cost
-
-    key = json.dumps(space_spec, sort_keys=True)
-    if key not in _FLOORS:
-        _FLOORS[key] = space_cost(space_from_spec(space_spec))
-    return _FLOORS[key].infeasible(max_params=constraints.get("max_params"),
-                                   max_macs=constraints.get("max_macs"))
 
 
 class CompressDialog(_JobDialog):

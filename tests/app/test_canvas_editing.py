@@ -257,3 +257,11 @@ def test_enter_opens_the_op_chooser_on_an_edge_from_the_menu_too(editor):
     assert editor.doc.undo_stack.count() == 0
     point = scene.edge_items[1].label_rect().center()
     assert scene.edge_at(QPointF(point)) is scene.edge_items[1]
+
+
+def test_new_edges_labels_stay_clear_of_nodes_and_other_labels(editor):
+    doc, scene = editor.doc, editor.scenes["normal"]
+    for src, dst in ((2, 4), (0, 5), (3, 5), (1, 5)):
+        assert doc.connect_nodes("normal", src, dst, "sep_conv_5x5")
+        nodes = list(scene.node_items.values())
+        assert label_overlaps(scene.edge_items, nodes) == [], (src, dst)

@@ -32,6 +32,7 @@ def test_an_infeasible_search_is_failed_in_the_jobs_panel_and_the_log(studio, qt
     assert row.state == "failed", row.status.text()
     assert row.bar.format() == "failed" and not row.details_button.isHidden()
     assert "max params 50k" in row.error and "rejected" in row.error
+    assert "no design under 50k params in this space; the smallest has" in row.error
     assert "Failed:" in row.status.text()
     assert store.get_experiment(job.experiment_id).status == "failed"
     ended = [m for m in window.log.messages() if "mbconv" in m and "failed" in m]

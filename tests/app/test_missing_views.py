@@ -75,6 +75,13 @@ def test_a_searchs_trial_curves_are_live_and_a_pareto_point_shows_its_stored_cur
     run_id = ui.pareto.points[i].run_id
     assert ui.curves.run_id == run_id and "(stored)" in ui.curves.title.text()
     assert len(ui.curves.points("val_accuracy")) == len(store.epochs(run_id)) == 1
+    # double-click opens the design the trial trained: digits' 1x8x8 input, not 3x32x32
+    from engine.builders import input_shape_of
+
+    opened = []
+    ui.pareto.design_requested.connect(lambda design, info: opened.append(design))
+    ui.pareto.request_design(i)
+    assert tuple(input_shape_of(opened[0])) == (1, 8, 8)
 
 
 def test_the_trials_table_sorts_and_counts_rejected_trials(qtbot, tmp_path):
