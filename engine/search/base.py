@@ -1,16 +1,18 @@
 """The strategy interface: ask for a candidate, tell its value, save and restore state.
 
 Strategies work on *codes* (tuples of option indices, see ``engine.arch.space``) and a
-scalar value to maximise; ``None`` means the candidate failed or was rejected.  They
-are seeded and deterministic: the same seed and the same told values give the same
-candidates, and ``load_state_dict(state_dict())`` continues exactly.
+scalar value to maximise; ``None`` means the candidate failed or was rejected.
+Multi-objective strategies made with ``objectives=m`` (m >= 2) are told a tuple of m
+values instead, each to maximise (the search negates costs).  Strategies are seeded and
+deterministic: the same seed and the same told values give the same candidates, and
+``load_state_dict(state_dict())`` continues exactly.
 """
 
 from __future__ import annotations
 
 import random
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -47,14 +49,30 @@ def set_rng_state(rng: random.Random, state: list[Any]) -> None:
     rng.setstate((state[0], tuple(words), state[2]))
 
 
+Value = float | tuple[float, ...]
+
+
+def clean_value(value: float | Sequence[float] | None) -> Value | None:
+    """A told value as a float or a tuple of floats; None when missing or any part is NaN."""
+    if value is None:
+        return None
+    if isinstance(value, Sequence):
+        out = tuple(float(v) for v in value)
+        return None if any(v != v for v in out) else out
+    value = float(value)
+    return None if value != value else value
+
+
 class Strategy:
-    """Base class.  Subclasses implement ``_propose()`` and may override ``_observe``."""
+    """Base class.  Subclasses implement ``_propose()`` and may override ``_observe``;
+    ``n_objectives`` is how many values ``tell`` expects (1: a scalar)."""
 
     name = "strategy"
     # set by the search job: a strategy that works inside ask() (a supernet) calls
     # ``token.check()`` and ``progress(done_fraction, message)`` as it goes
     token: Any = None
     progress: Callable[[float, str], None] | None = None
+    n_objectives = 1
 
     def __init__(self, space: SearchSpace, *, seed: int = 0, budget: int | None = None) -> None:
         self.space = space
@@ -82,22 +100,28 @@ class Strategy:
         self.pending[cand.trial] = cand
         return cand
 
-    def tell(self, trial: int, value: float | None) -> None:
-        """Report the value (higher is better) of an asked candidate; None if it failed."""
+    def tell(self, trial: int, value: float | Sequence[float] | None) -> None:
+        """Report the value (higher is better; one per objective for multi-objective
+        strategies) of an asked candidate; None if it failed.  NaN counts as a failure."""
+        value = clean_value(value)
+        expected = self.n_objectives
+        if value is not None and (len(value) if isinstance(value, tuple) else 1) != expected:
+            raise ValueError(f"{self.name}: expected {expected} value(s) for trial {trial}, "
+                             f"got {value!r}")
+        if expected == 1 and isinstance(value, tuple):
+            value = value[0]
         try:
             cand = self.pending.pop(trial)
         except KeyError:
             raise ValueError(f"{self.name}: trial {trial} was not asked or already told") from None
-        if value is not None and value != value:  # NaN counts as a failure
-            value = None
         self.told += 1
-        self._observe(cand, None if value is None else float(value))
+        self._observe(cand, value)
 
     def _propose(self) -> tuple[Code, int | None] | None:
         raise NotImplementedError
 
-    def _observe(self, cand: Candidate, value: float | None) -> None:
-        pass
+    def _observe(self, cand: Candidate, value: Any) -> None:
+        """``value``: a float (one objective), a tuple (several) or None (failed)."""
 
     # -- state ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

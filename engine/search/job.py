@@ -114,7 +114,7 @@ class SearchJob(Job):
         if self.config.strategy == "darts":
             opts.setdefault("evaluator", self.evaluator)
         return make_strategy(self.config.strategy, self.space, seed=self.config.seed,
-                             budget=self.config.budget, **opts)
+                             budget=self.config.budget, objectives=len(self.objectives), **opts)
 
     def execute(self, emit: EventSink, token: CancelToken) -> dict[str, Any]:
         cfg = self.config
@@ -288,7 +288,7 @@ class SearchJob(Job):
         self.trials[cand.trial] = record
         emit(TrialFinished(self.job_id, record=record))
         counts["rejected" if record.status == "rejected" else "evaluated"] += 1
-        strategy.tell(cand.trial, self._value(record))
+        strategy.tell(cand.trial, self._strategy_value(record, strategy))
         if self.store is not None:
             self.store.save_search_state(self.experiment_id, {
                 "strategy": strategy.state_dict(), "counts": counts})
@@ -347,6 +347,17 @@ class SearchJob(Job):
         if rec.status != "finished" or any(v is None for v in values):
             return None
         return score(values, self.objectives, self.constraints.to_dict())
+
+    def _strategy_value(self, record: Any, strategy: Strategy) -> Any:
+        """What the strategy is told: the scalar score, or for a multi-objective strategy
+        every objective (costs negated, so that all are maximised)."""
+        if strategy.n_objectives < 2:
+            return self._value(record)
+        rec = self._as_record(record)
+        values = [rec.value(o) for o in self.objectives]
+        if rec.status != "finished" or any(v is None for v in values):
+            return None
+        return (float(values[0]), *(-float(v) for v in values[1:]))
 
     def _as_record(self, record: Any) -> TrialRecord:
         if isinstance(record, TrialRecord):

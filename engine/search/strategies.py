@@ -69,11 +69,26 @@ register(StrategyInfo(
     "random", "uniform random samples without repeats (the baseline)",
     "engine.search.random_search:RandomSearch"))
 register(StrategyInfo(
-    "evolution", "regularized (aging) evolution: mutate the best of a sample, the oldest dies",
-    "engine.search.evolution:RegularizedEvolution"))
+    "evolution", "regularized evolution; with several objectives NSGA-II rank and crowding",
+    "engine.search.evolution:RegularizedEvolution", multi_objective=True))
 register(StrategyInfo(
     "reinforce", "an LSTM controller trained by policy gradient (NASNet/ENAS style)",
     "engine.search.reinforce:Reinforce"))
+register(StrategyInfo(
+    "tpe", "Optuna's tree-structured Parzen estimator (multi-objective: MOTPE)",
+    "engine.search.optuna_samplers:TPE", multi_objective=True))
+register(StrategyInfo(
+    "gp", "Optuna's Gaussian-process Bayesian optimisation (slow past a few hundred trials)",
+    "engine.search.optuna_samplers:GP", multi_objective=True))
+register(StrategyInfo(
+    "nsga2", "Optuna's NSGA-II genetic algorithm, for two or more objectives",
+    "engine.search.optuna_samplers:NSGA2", objectives="multi", multi_objective=True))
+register(StrategyInfo(
+    "nsga3", "Optuna's NSGA-III (reference directions), for three or more objectives too",
+    "engine.search.optuna_samplers:NSGA3", objectives="multi", multi_objective=True))
+register(StrategyInfo(
+    "predictor", "predictor-guided evolution: a GP on the codes picks the next mutation",
+    "engine.search.predictor:PredictorEvolution", multi_objective=True))
 register(StrategyInfo(
     "darts", "DARTS one-shot: trains a supernet once and derives one cell (darts space)",
     "engine.search.darts_oneshot:DartsOneShot", spaces=("darts",),
@@ -99,9 +114,9 @@ def get_strategy(name: str) -> StrategyInfo:
 
 
 def default_strategy(objectives: int = 1) -> str:
-    """The strategy a search uses when none is named (the best measured one, see
-    bench/bench_strategies.py)."""
-    return "evolution"
+    """The strategy a search uses when none is named: the best measured one, with one
+    objective and with several (bench/bench_strategies.py)."""
+    return "predictor"
 
 
 def _fitting(pred: Any) -> str:

@@ -7,8 +7,8 @@ import pytest
 
 from engine.arch.space import NB201Space
 from engine.search.base import Status
-from engine.search.strategies import make_strategy
 from engine.search.evolution import RegularizedEvolution, default_sizes
+from engine.search.strategies import make_strategy
 
 
 def score(code):

@@ -159,19 +159,24 @@ SCRIPT = textwrap.dedent("""
             time.sleep(0.05)
             return super().evaluate(*a, **kw)
 
-    table, db, strategy = sys.argv[1:4]
+    table, db, strategy, objectives = sys.argv[1:5]
     bench = Slow(table, "val_accuracy", "test_accuracy")
     cfg = SearchConfig(space=NB201Space().spec(), evaluator=bench.spec(), strategy=strategy,
-                       budget=40, seed=5)
+                       budget=40, seed=5, objectives=objectives.split(","))
     SearchJob(cfg, Store(db), evaluator=bench).run(lambda e: None)
     print("completed")
 """)
 
 
-@pytest.mark.parametrize("strategy", ["evolution", "random"])
-def test_resume_after_sigkill_matches_uninterrupted(bench, table, tmp_path, strategy):
+@pytest.mark.parametrize("strategy,objectives", [
+    ("evolution", "accuracy"), ("random", "accuracy"), ("tpe", "accuracy"),
+    ("predictor", "accuracy"), ("evolution", "accuracy,params"),
+    ("nsga2", "accuracy,params")])
+def test_resume_after_sigkill_matches_uninterrupted(bench, table, tmp_path, strategy,
+                                                    objectives):
     db = tmp_path / "killed.db"
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(table), str(db), strategy],
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(table), str(db), strategy,
+                             objectives],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     done = 0
     deadline = time.monotonic() + 60
@@ -200,7 +205,8 @@ def test_resume_after_sigkill_matches_uninterrupted(bench, table, tmp_path, stra
     resumed = job.run(lambda e: None)
     assert len(counting.calls) == 40 - stored      # finished trials were not re-run
     reference_store = Store(tmp_path / "ref.db")
-    reference = SearchJob(config(bench, strategy, budget=40, seed=5),
+    reference = SearchJob(config(bench, strategy, budget=40, seed=5,
+                                 objectives=objectives.split(",")),
                           reference_store).run(lambda e: None)
 
     def strip(rows):
