@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.jobs import factory
 from app.jobs.outcome import infeasible
+from app.panels.plot_style import short_number
 from engine.compress.runs import can_compress
 from engine.jobs import Job
 
@@ -238,7 +239,7 @@ class SearchDialog(_JobDialog):
         self.cost_objective.setCurrentText(cost[0] if cost else "none")
         for edit, key in ((self.max_params, "max_params"), (self.max_macs, "max_macs")):
             v = s.get(key)
-            edit.setText(_amount(v) if isinstance(v, (int, float)) else "")
+            edit.setText(short_number(v, exact=True) if isinstance(v, (int, float)) else "")
         self._sync()
 
     def _browse(self) -> None:
@@ -291,14 +292,6 @@ class SearchDialog(_JobDialog):
             if why:
                 raise ValueError(f"{why}: loosen the limit or choose another space")
         return job
-
-
-def _amount(v: float) -> str:
-    """``50000`` -> ``"50k"`` (what the limit fields accept back)."""
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:g}{suffix}"
-    return f"{v:g}"
 
 
 class CompressDialog(_JobDialog):

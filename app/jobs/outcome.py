@@ -9,12 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-def _amount(v: float) -> str:
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{suffix}"
-    return f"{v:g}"
+from app.panels.plot_style import short_number
 
 
 def search_failure(result: dict[str, Any], constraints: dict[str, float] | None = None
@@ -26,7 +21,7 @@ def search_failure(result: dict[str, Any], constraints: dict[str, float] | None 
     n = result["trials"]
     rejected = counts.get("rejected", 0)
     if rejected and rejected == n:
-        limits = ", ".join(f"{k.replace('_', ' ')} {_amount(v)}"
+        limits = ", ".join(f"{k.replace('_', ' ')} {short_number(v)}"
                            for k, v in sorted((constraints or {}).items())) or "the constraints"
         return (f"no design in this space met {limits}: all {rejected:,} candidates were "
                 "rejected before training; loosen the limit")

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.plots import TrainingCurves
 from app.panels.trials_table import TrialsTable
+from app.panels.trials_table import number as _num  # one definition
 from engine.search.pareto import front_summary
 
 # (header, record key); "accuracy" (test, else validation) is what the filter uses
@@ -49,14 +50,6 @@ STATUSES = ("running", "finished", "failed", "cancelled", "interrupted", "reject
 RESUMABLE = ("interrupted", "cancelled", "failed")
 SORT_ROLE = Qt.UserRole + 1
 ROW_ROLE = Qt.UserRole + 2
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _human(v: Any) -> str:

@@ -45,12 +45,14 @@ def style_plot(widget: pg.PlotWidget) -> None:
             label.setText(label.text, color=colors["fg"])
 
 
-def short_number(v: float) -> str:
-    """``50000`` -> ``"50k"``, ``1.5e6`` -> ``"1.5M"``, ``0.25`` -> ``"0.25"``."""
+def short_number(v: float, exact: bool = False) -> str:
+    """``50000`` -> ``"50k"``, ``1.5e6`` -> ``"1.5M"``, ``0.25`` -> ``"0.25"``; three
+    significant digits, or every digit with ``exact`` (a limit the user typed)."""
+    fmt = "g" if exact else ".3g"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= div:
-            return f"{v / div:.3g}{suffix}"
-    return f"{v:.3g}"
+            return f"{v / div:{fmt}}{suffix}"
+    return f"{v:{fmt}}"
 
 
 def log_ticks(lo: float, hi: float, max_ticks: int) -> list[float]:

@@ -39,7 +39,8 @@ def count_text(records: list[Any]) -> str:
     return f"{n:,} trial{'s' * (n != 1)}" + (": " + ", ".join(parts) if parts else "")
 
 
-def _num(v: Any) -> float | None:
+def number(v: Any) -> float | None:
+    """A finite float, or None (missing, text, NaN)."""
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -84,7 +85,7 @@ class TrialsTable(QWidget):
             values += [t.run_id, t.error or ""]
             row = []
             for header, v in zip(headers, values, strict=True):
-                n = _num(v) if header not in ("status", "reason") else None
+                n = number(v) if header not in ("status", "reason") else None
                 if n is None:
                     text = "" if v is None else str(v)
                 elif header in ("trial", "run"):

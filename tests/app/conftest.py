@@ -31,3 +31,19 @@ def _automatic_collector_restored():
     from app import gc_guard
 
     gc_guard.uninstall()
+
+
+@pytest.fixture
+def window(qtbot):
+    """A shown 1280x800 main window without the job UI (cost figures off)."""
+    from app.main_window import MainWindow
+
+    w = MainWindow()
+    w.cost.enabled = False
+    w.ask_save_changes = lambda doc: "discard"   # never a modal box at teardown
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()

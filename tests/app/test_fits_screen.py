@@ -13,7 +13,6 @@ import pytest
 from PySide6.QtCore import QPoint
 
 from app.canvas.items import LOD_DETAIL
-from app.main_window import MainWindow
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,19 +76,6 @@ def test_the_window_fits_the_screen_and_the_pareto_dock_keeps_the_canvas_readabl
     assert got["floating"] or got["dock_h"] >= 300, got                # the plot has room
     if size == (1920, 1080):
         assert not got["floating"], got                                # room to dock it
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.cost.enabled = False
-    w.ask_save_changes = lambda doc: "discard"
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
 
 
 def test_the_issues_strip_shows_the_problem_and_selects_it(window):

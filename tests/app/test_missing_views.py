@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from app.main_window import MainWindow
 from engine.cost import summarize
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.cost.enabled = False
-    w.ask_save_changes = lambda doc: "discard"
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
 
 
 def test_the_cost_table_lists_each_stage_and_follows_edits(window):

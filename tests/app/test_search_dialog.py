@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.jobs.dialogs import SearchDialog
 from app.jobs.panel import JobRow
 from engine.events import JobStarted, Progress, TrialFinished
 from engine.store.records import TrialRecord
