@@ -19,11 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.arch.model import Cell, CellDesign, CellMacro, Edge
+from engine.arch.model import MAX_CELL_NODES, Cell, CellDesign, CellMacro, CellOrderError, Edge
 from engine.arch.validate import DesignError, Problem
 
 FIELDS = ("normal", "normal_concat", "reduce", "reduce_concat")
 WHERE = "Genotype text"
+# Bounds checked before anything is built: the largest cell (MAX_CELL_NODES nodes, 2 pairs
+# each) in both cells is about 100 kB of text and 4 levels of brackets.
+MAX_CHARS = 1_000_000
+MAX_NESTING = 8
+MAX_DIGITS = 18
 
 
 @dataclass
@@ -46,8 +51,12 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.multiline = "\n" in text.strip()
+        if len(text) > MAX_CHARS:
+            raise DesignError(Problem(WHERE, f"is {len(text):,} characters long; a Genotype "
+                                      f"is at most {MAX_CHARS:,}"))
         self.toks = self._tokenize(text)
         self.i = 0
+        self.depth = 0
 
     # -- errors ----------------------------------------------------------------------
     def where(self, tok: _Tok) -> str:
@@ -81,6 +90,10 @@ class _Parser:
                 j = i + 1
                 while j < n and text[j].isdigit():
                     j += 1
+                if j - i - (ch == "-") > MAX_DIGITS:
+                    raise DesignError(Problem(self.where(_Tok("", "", None, line, col)),
+                                              f"number {text[i:i + 12]}... ({j - i} digits) "
+                                              f"is too large"))
                 toks.append(_Tok("int", text[i:j], int(text[i:j]), line, col))
                 i = j
             elif ch in "'\"":
@@ -173,6 +186,15 @@ class _Parser:
         if tok.kind in ("str", "int"):
             self.take()
             return _Val(tok.kind, tok.value, tok)
+        if self.depth >= MAX_NESTING:
+            raise self.fail(tok, f"nested deeper than {MAX_NESTING} levels of brackets")
+        self.depth += 1
+        try:
+            return self._compound(tok)
+        finally:
+            self.depth -= 1
+
+    def _compound(self, tok: _Tok) -> _Val:
         if tok.kind == "op" and tok.text in "([":
             close = ")" if tok.text == "(" else "]"
             self.take()
@@ -196,6 +218,9 @@ class _Parser:
             if not 1 <= len(args) <= 2 or any(a.kind != "int" for a in args):
                 raise self.fail(tok, "range() takes one or two whole numbers")
             lo, hi = (0, args[0].value) if len(args) == 1 else (args[0].value, args[1].value)
+            if hi - lo > MAX_CELL_NODES + 2:  # before building the list
+                raise self.fail(tok, f"range({lo}, {hi}) lists {hi - lo:,} nodes; a cell has "
+                                f"at most {MAX_CELL_NODES:,}")
             return _Val("list", [_Val("int", k, tok) for k in range(lo, hi)], tok)
         raise self.fail(tok, f"expected a value, got {_shown(tok)}")
 
@@ -226,6 +251,9 @@ def _cell(p: _Parser, name: str, ops: _Val, concat: _Val | None, concat_tok: _To
         raise p.fail(ops.tok, f"{name}: a DARTS genotype lists 2 (op, input) pairs per node, "
                      f"got {len(pairs)} pairs")
     n_nodes = len(pairs) // 2
+    if n_nodes > MAX_CELL_NODES:
+        raise p.fail(ops.tok, f"{name}: {n_nodes:,} nodes; a cell has at most "
+                     f"{MAX_CELL_NODES:,}")
     edges = []
     for i, (op, src, tok) in enumerate(pairs):
         node = 2 + i // 2
@@ -275,19 +303,11 @@ def parse_genotype(text: str, *, name: str = "genotype", **macro: Any) -> CellDe
 
 def stable_topological(cell: Cell, where: str = "cell") -> list[int]:
     """Intermediate nodes in topological order, keeping list order where it is free."""
-    pending = list(cell.nodes)
-    done = set(range(cell.n_inputs))
-    order: list[int] = []
-    while pending:
-        for n in pending:
-            if all(e.source in done for e in cell.inputs_of(n)):
-                order.append(n)
-                done.add(n)
-                pending.remove(n)
-                break
-        else:
-            raise DesignError(f"nodes {pending} form a cycle or read a missing node", where)
-    return order
+    try:
+        return cell.stable_topological_nodes()
+    except CellOrderError as exc:
+        raise DesignError(f"nodes {exc.pending} form a cycle or read a missing node",
+                          where) from None
 
 
 def _format_cell(cell: Cell, where: str) -> tuple[str, str]:
@@ -303,8 +323,9 @@ def _format_cell(cell: Cell, where: str) -> tuple[str, str]:
         if e.target not in node_set:
             raise DesignError(f"edge {i + 1}: target node {e.target} does not exist", where)
     pairs = []
+    incoming = cell.edges_by_target()
     for n in order:
-        ins = cell.inputs_of(n)
+        ins = incoming[n]
         if len(ins) != 2:
             raise DesignError(f"a DARTS genotype needs exactly 2 inputs per node, got {len(ins)}",
                               f"{where}, node {n}")

@@ -12,6 +12,7 @@ order; builders evaluate them in topological order (the validator rejects cycles
 from __future__ import annotations
 
 import copy
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,6 +20,12 @@ from typing import Any, Literal
 CellStyle = Literal["darts", "nb201"]
 BlockType = Literal["ds", "ir"]
 FORMAT_VERSION = 1
+
+# The largest cell the studio accepts (designs, Genotype/NAS-Bench-201 text, the editor):
+# published cells have 3-32 nodes; above these the validator refuses, naming the limit.
+MAX_CELL_NODES = 1000    # intermediate nodes
+MAX_CELL_EDGES = 10_000  # operations
+MAX_CELL_INPUTS = 16     # cell inputs (DARTS: 2, NAS-Bench-201: 1)
 
 
 @dataclass
@@ -28,6 +35,15 @@ class Edge:
     source: int
     target: int
     op: str
+
+
+class CellOrderError(ValueError):
+    """No topological order: ``pending`` lists the nodes on or after a cycle or a
+    missing source, in list order."""
+
+    def __init__(self, pending: list[int]) -> None:
+        self.pending = pending
+        super().__init__(f"cycle or missing input among nodes {pending}")
 
 
 @dataclass
@@ -41,28 +57,86 @@ class Cell:
     positions: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     def inputs_of(self, node: int) -> list[Edge]:
-        """Edges feeding ``node``, in insertion order."""
+        """Edges feeding ``node``, in insertion order (one pass over the edges: for every
+        node at once use ``edges_by_target``)."""
         return [e for e in self.edges if e.target == node]
+
+    def edges_by_target(self) -> dict[int, list[Edge]]:
+        """Each intermediate node's incoming edges, in insertion order (one pass)."""
+        out: dict[int, list[Edge]] = {n: [] for n in self.nodes}
+        for e in self.edges:
+            if e.target in out:
+                out[e.target].append(e)
+        return out
 
     def all_ids(self) -> list[int]:
         return list(range(self.n_inputs)) + list(self.nodes)
 
+    def _dependencies(self) -> tuple[dict[int, int], dict[int, int], dict[int, list[int]]]:
+        """(position in ``nodes``, unresolved intermediate sources, users) for Kahn's
+        algorithm; a node reading a source that does not exist never resolves."""
+        position: dict[int, int] = {}
+        for i, n in enumerate(self.nodes):
+            position.setdefault(n, i)
+        waiting = dict.fromkeys(position, 0)
+        users: dict[int, list[int]] = {n: [] for n in position}
+        for e in self.edges:
+            t, src = e.target, e.source
+            if t not in position:
+                continue
+            if src in position:
+                waiting[t] += 1
+                users[src].append(t)
+            elif not (isinstance(src, int) and 0 <= src < self.n_inputs):
+                waiting[t] += 1  # a missing source: never ready
+        return position, waiting, users
+
+    def _unordered(self, order: list[int]) -> CellOrderError:
+        done = set(order)
+        return CellOrderError([n for n in self.nodes if n not in done])
+
     def topological_nodes(self) -> list[int]:
-        """Intermediate nodes in an order where every source comes first.
+        """Intermediate nodes in an order where every source comes first: by depth (the
+        longest path from the inputs), list order within a depth.  Linear in the edges.
 
         Raises ValueError on a cycle (the validator reports it with locations).
         """
-        pending = list(self.nodes)
-        done = set(range(self.n_inputs))
+        position, waiting, users = self._dependencies()
+        depth = {n: 1 for n, w in waiting.items() if w == 0}
+        frontier = list(depth)
+        while frontier:
+            n = frontier.pop()
+            for t in users[n]:
+                depth[t] = max(depth.get(t, 1), depth[n] + 1)
+                waiting[t] -= 1
+                if waiting[t] == 0:
+                    frontier.append(t)
+        order = sorted((n for n, w in waiting.items() if w == 0),
+                       key=lambda n: (depth[n], position[n]))
+        if len(order) < len(position):
+            raise self._unordered(order)
+        return order
+
+    def stable_topological_nodes(self) -> list[int]:
+        """Intermediate nodes in topological order, keeping list order where it is free
+        (the first ready node in ``nodes`` comes next).  O(E + V log V).
+
+        Raises ValueError on a cycle or a missing source.
+        """
+        position, waiting, users = self._dependencies()
+        heap = [position[n] for n, w in waiting.items() if w == 0]
+        heapq.heapify(heap)
+        by_position = {i: n for n, i in position.items()}
         order: list[int] = []
-        while pending:
-            ready = [n for n in pending if all(e.source in done for e in self.inputs_of(n))]
-            if not ready:
-                raise ValueError(f"cycle or missing input among nodes {pending}")
-            for n in ready:
-                order.append(n)
-                done.add(n)
-                pending.remove(n)
+        while heap:
+            n = by_position[heapq.heappop(heap)]
+            order.append(n)
+            for t in users[n]:
+                waiting[t] -= 1
+                if waiting[t] == 0:
+                    heapq.heappush(heap, position[t])
+        if len(order) < len(position):
+            raise self._unordered(order)
         return order
 
 

@@ -2,17 +2,21 @@
 
 Node 0 is the cell input; the ``k``-th ``+``-separated group lists the edges into
 node ``k`` (``op~i`` is an edge from node ``i``) and the last node is the cell
-output.  Any number of nodes is accepted; each edge must come from an earlier node.
+output.  A NAS-Bench-201 string has exactly 3 groups and node ``k`` lists every input
+``0..k-1`` once (``none~i`` for no edge): anything else is refused naming what is
+missing.  ``any_size=True`` reads the generalised form (any number of nodes, any
+subset of earlier inputs) that ``format_nb201`` writes for edited cells.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.arch.model import Cell, CellDesign, CellMacro, Edge
+from engine.arch.model import MAX_CELL_NODES, Cell, CellDesign, CellMacro, Edge
 from engine.arch.validate import DesignError, Problem
 
 WHERE = "NAS-Bench-201 string"
+NB201_NODES = 3
 
 
 def nb201_macro(**macro: Any) -> CellMacro:
@@ -27,8 +31,11 @@ def nb201_macro(**macro: Any) -> CellMacro:
     return CellMacro(**base)
 
 
-def parse_nb201(text: str, *, name: str = "nb201-cell", **macro: Any) -> CellDesign:
-    """A NAS-Bench-201 cell design from its string; ``macro`` overrides the skeleton."""
+def parse_nb201(text: str, *, name: str = "nb201-cell", any_size: bool = False,
+                **macro: Any) -> CellDesign:
+    """A NAS-Bench-201 cell design from its string; ``macro`` overrides the skeleton.
+
+    ``any_size`` accepts the generalised form (other node counts, inputs left out)."""
     if not isinstance(text, str):
         raise DesignError(f"expected text, got {type(text).__name__}", WHERE)
     s = text.strip()
@@ -38,6 +45,9 @@ def parse_nb201(text: str, *, name: str = "nb201-cell", **macro: Any) -> CellDes
     edges: list[Edge] = []
     pos = 0
     groups = s.split("+")
+    if len(groups) > MAX_CELL_NODES:
+        raise DesignError(f"has {len(groups):,} node groups; a cell has at most "
+                          f"{MAX_CELL_NODES:,} nodes", WHERE)
     for k, group in enumerate(groups, start=1):
         col = offset + pos + 1
         pos += len(group) + 1
@@ -62,7 +72,21 @@ def parse_nb201(text: str, *, name: str = "nb201-cell", **macro: Any) -> CellDes
                 raise DesignError(Problem(loc, f"node {k}: input {i} appears twice"))
             seen.add(i)
             edges.append(Edge(i, k, op))
+        missing = [i for i in range(k) if i not in seen]
+        if missing and not any_size:
+            raise DesignError(Problem(f"{WHERE}, column {col}", f"node {k}: input(s) "
+                                      f"{', '.join(map(str, missing))} missing: node {k} "
+                                      f"lists every input 0..{k - 1} (none~i for no edge)"))
     n = len(groups)
+    if n != NB201_NODES and not any_size:
+        if n < NB201_NODES:
+            absent = ", ".join(f"node {k} (|op~0|...|op~{k - 1}|)"
+                               for k in range(n + 1, NB201_NODES + 1))
+            why = f"{absent} missing"
+        else:
+            why = f"{n - NB201_NODES} group(s) too many"
+        raise DesignError(Problem(WHERE, f"has {n} '+'-separated node group(s); a "
+                                  f"NAS-Bench-201 cell has {NB201_NODES}: {why}"))
     cell = Cell(n_inputs=1, nodes=list(range(1, n + 1)), edges=edges, concat=[n])
     return CellDesign(name=name, normal=cell, reduce=None, macro=nb201_macro(**macro))
 

@@ -27,8 +27,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from engine.arch import jsonio
 from engine.arch.model import (
     FORMAT_VERSION,
+    MAX_CELL_EDGES,
+    MAX_CELL_INPUTS,
+    MAX_CELL_NODES,
     BlockStack,
     Cell,
     CellDesign,
@@ -53,11 +57,13 @@ def _pos(p: tuple[float, float]) -> list[float]:
 
 
 def _cell_to_dict(c: Cell, positions: bool = True) -> dict[str, Any]:
-    node_set = set(c.nodes)
+    by_target: dict[int, list[int]] = {n: [] for n in c.nodes}  # edge indices, one pass
+    loose: list[int] = []
+    for i, e in enumerate(c.edges):
+        (by_target[e.target] if e.target in by_target else loose).append(i)
     grouped: list[int] = []
     for n in c.nodes:
-        grouped += [i for i, e in enumerate(c.edges) if e.target == n]
-    loose = [i for i, e in enumerate(c.edges) if e.target not in node_set]
+        grouped += by_target[n]
     grouped += loose
     indexed = grouped != list(range(len(c.edges)))
 
@@ -75,8 +81,7 @@ def _cell_to_dict(c: Cell, positions: bool = True) -> dict[str, Any]:
                               for i in range(c.n_inputs)]
     nodes = []
     for n in c.nodes:
-        node: dict[str, Any] = {"id": n, "inputs": [edge(i) for i, e in enumerate(c.edges)
-                                                    if e.target == n]}
+        node: dict[str, Any] = {"id": n, "inputs": [edge(i) for i in by_target[n]]}
         if positions and n in c.positions:
             node["pos"] = _pos(c.positions[n])
         nodes.append(node)
@@ -273,6 +278,15 @@ def _read_cell(r: _Reader, v: Any, where: str) -> Cell | None:
         return None
     n_before = len(r.problems)
     n_inputs = r.get(o, "n_inputs", where, "int")
+    node_items = r.get(o, "nodes", where, "list") or []
+    n_edges = sum(len(n["inputs"]) for n in node_items
+                  if isinstance(n, dict) and isinstance(n.get("inputs"), list))
+    for what, count, limit in (("inputs", n_inputs or 0, MAX_CELL_INPUTS),
+                               ("intermediate nodes", len(node_items), MAX_CELL_NODES),
+                               ("operations (edges)", n_edges, MAX_CELL_EDGES)):
+        if count > limit:  # refused before anything is built from it
+            r.fail(where, f"has {count:,} {what}; a cell has at most {limit:,}")
+            return None
     positions: dict[int, tuple[float, float]] = {}
     for i, item in enumerate(r.get(o, "input_nodes", where, "list", []) or []):
         loc = f"{where}, input_nodes[{i}]"
@@ -288,7 +302,7 @@ def _read_cell(r: _Reader, v: Any, where: str) -> Cell | None:
                 positions[iid] = p
     nodes: list[int] = []
     placed: list[tuple[Edge, int | None]] = []
-    for i, item in enumerate(r.get(o, "nodes", where, "list") or []):
+    for i, item in enumerate(node_items):
         loc = f"{where}, nodes[{i}]"
         no = r.obj(item, loc, {"id", "inputs", "pos"})
         if no is None:
@@ -425,10 +439,14 @@ def from_json(text: str, *, source: str | None = None, validate: bool = True) ->
     """A design from JSON text; ``source`` names the file in error locations."""
     where = f"file {source}" if source else "JSON text"
     try:
-        obj = json.loads(text)
+        obj = jsonio.loads(text)
     except json.JSONDecodeError as exc:
         raise DesignError(Problem(f"{where} line {exc.lineno}",
                                   f"invalid JSON ({exc.msg}, column {exc.colno})")) from None
+    except jsonio.JSONDepthError as exc:
+        raise DesignError(Problem(f"{where} line {exc.lineno}",
+                                  f"nested deeper than {exc.limit} levels: not a design "
+                                  f"file")) from None
     try:
         return design_from_dict(obj, validate=validate)
     except DesignError as exc:

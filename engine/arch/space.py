@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.arch import jsonio
 from engine.arch.model import BlockStack, Cell, CellDesign, CellMacro, Design, Edge, Stage
 from engine.ops import registry
 
@@ -512,9 +513,13 @@ def load_space(path: str | Path) -> SearchSpace:
     """Read a space file (JSON, ``"format": "nas-studio-space"``); errors name the file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data = jsonio.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SpaceError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpaceError(f"{path}: cannot read: not UTF-8 text ({exc.reason})") from None
+    except jsonio.JSONDepthError as exc:
+        raise SpaceError(f"{path}: line {exc.lineno}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise SpaceError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
     if isinstance(data, dict) and data.get("format", SPACE_FORMAT) != SPACE_FORMAT:

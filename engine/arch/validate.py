@@ -32,7 +32,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.arch.model import BlockStack, Cell, CellDesign, CellMacro, Stage
+from engine.arch.model import (
+    MAX_CELL_EDGES,
+    MAX_CELL_INPUTS,
+    MAX_CELL_NODES,
+    BlockStack,
+    Cell,
+    CellDesign,
+    CellMacro,
+    Stage,
+)
 from engine.ops import registry
 
 Severity = Literal["error", "warning"]
@@ -194,6 +203,8 @@ def _cell(out: list[Problem], where: str, c: Cell, style: str, is_reduce: bool) 
     want_inputs = 1 if style == "nb201" else 2
     if not _pos_int(out, f"{where}.n_inputs", c.n_inputs):
         return False
+    if not _cell_size(out, where, c):
+        return False
     if style in ("darts", "nb201") and c.n_inputs != want_inputs:
         kind = "NAS-Bench-201" if style == "nb201" else "DARTS-style"
         out.append(Problem(where, f"{kind} cells take {want_inputs} input(s), "
@@ -232,8 +243,9 @@ def _cell(out: list[Problem], where: str, c: Cell, style: str, is_reduce: bool) 
         else:
             fed[e.target].append(e.source)
             used.add(e.source)
+    targets = {e.target for e in c.edges}
     for n in c.nodes:
-        if n in nodes and not fed[n] and not any(e.target == n for e in c.edges):
+        if n in nodes and not fed[n] and n not in targets:
             out.append(Problem(f"{where}, node {n}", "has no inputs"))
     for cycle in _cycles(fed, nodes):
         names = " -> ".join(str(x) for x in [*cycle, cycle[0]])
@@ -268,35 +280,53 @@ def _cell(out: list[Problem], where: str, c: Cell, style: str, is_reduce: bool) 
     return len(errors(out[n_before:])) == 0
 
 
+def _cell_size(out: list[Problem], where: str, c: Cell) -> bool:
+    """Within MAX_CELL_INPUTS / MAX_CELL_NODES / MAX_CELL_EDGES (checked before anything
+    is built from the cell)."""
+    n = len(out)
+    for what, count, limit in (("inputs", c.n_inputs, MAX_CELL_INPUTS),
+                               ("intermediate nodes", len(c.nodes), MAX_CELL_NODES),
+                               ("operations (edges)", len(c.edges), MAX_CELL_EDGES)):
+        if count > limit:
+            out.append(Problem(where, f"has {count:,} {what}; a cell has at most {limit:,}"))
+    return len(out) == n
+
+
 def _cycles(fed: dict[int, list[int]], nodes: set[int]) -> list[list[int]]:
-    """Elementary cycles found by depth-first search, one per strongly connected part."""
+    """Elementary cycles found by depth-first search, one per strongly connected part.
+
+    Linear in the edges: each node's sources are listed once, the path's positions are
+    kept in a dict."""
     color: dict[int, int] = dict.fromkeys(nodes, 0)
     cycles: list[list[int]] = []
     in_cycle: set[int] = set()
+    sources = {n: [s for s in fed[n] if s in nodes and s != n] for n in nodes}
 
     def visit(start: int) -> None:
         stack: list[tuple[int, int]] = [(start, 0)]
         path: list[int] = [start]
+        on_path: dict[int, int] = {start: 0}
         color[start] = 1
         while stack:
             node, i = stack[-1]
-            srcs = [s for s in fed[node] if s in nodes and s != node]
+            srcs = sources[node]
             if i < len(srcs):
                 stack[-1] = (node, i + 1)
                 s = srcs[i]
                 if color[s] == 0:
                     color[s] = 1
                     stack.append((s, 0))
+                    on_path[s] = len(path)
                     path.append(s)
                 elif color[s] == 1 and s not in in_cycle:
-                    cyc = path[path.index(s):]
+                    cyc = path[on_path[s]:]
                     cyc.reverse()  # report in data-flow order: source -> target
                     in_cycle.update(cyc)
                     cycles.append(cyc)
             else:
                 color[node] = 2
                 stack.pop()
-                path.pop()
+                del on_path[path.pop()]
 
     for n in sorted(nodes):
         if color[n] == 0:
