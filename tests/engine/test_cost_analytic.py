@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.arch.model import BlockStack, Cell, CellDesign, CellMacro, Edge, Stage
+from engine.arch.nb201 import parse_nb201
 from engine.arch.presets import B0_BLOCKS, NB201_BEST, preset_names
 from engine.arch.sources import resolve_source
 from engine.arch.validate import DesignError
@@ -26,8 +27,10 @@ GENOTYPE = ("Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1), "
             "('dil_conv_5x5', 2), ('avg_pool_3x3', 0)], normal_concat=[2, 3], "
             "reduce=[('max_pool_3x3', 0), ('sep_conv_5x5', 1), ('skip_connect', 2), "
             "('conv_7x1_1x7', 1)], reduce_concat=[2, 3])")
+# the generalised NAS-Bench-201 form (other node counts; parse_nb201(any_size=True))
+GENERALISED_NB201 = ("|none~0|", "|skip_connect~0|+|none~1|+|nor_conv_1x1~0|+|avg_pool_3x3~3|")
 CODEC_EXAMPLES = [
-    NB201_BEST, "|none~0|", "|skip_connect~0|+|none~1|+|nor_conv_1x1~0|+|avg_pool_3x3~3|",
+    NB201_BEST, *GENERALISED_NB201,
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
     "skip_connect~2|",
     GENOTYPE, ", ".join(B0_BLOCKS), "ds_r1_k3_s1_e1_c16_nre, ir_r2_k5_s2_e3_c24_se0.5_nhs",
@@ -69,7 +72,8 @@ def test_darts_presets_with_the_auxiliary_head_at_several_inputs(name):
 
 @pytest.mark.parametrize("text", CODEC_EXAMPLES)
 def test_every_codec_example(text):
-    design = resolve_source(text)
+    design = parse_nb201(text, any_size=True) if text in GENERALISED_NB201 else \
+        resolve_source(text)
     if text.endswith(".json"):
         assert_same(design)
     else:
