@@ -28,6 +28,15 @@ MAX_CELL_EDGES = 10_000  # operations
 MAX_CELL_INPUTS = 16     # cell inputs (DARTS: 2, NAS-Bench-201: 1)
 
 
+def cell_size_problems(n_inputs: int, n_nodes: int, n_edges: int) -> list[str]:
+    """What is above the MAX_CELL_* limits, as messages (empty when within them)."""
+    return [f"has {count:,} {what}; a cell has at most {limit:,}"
+            for what, count, limit in (("inputs", n_inputs, MAX_CELL_INPUTS),
+                                       ("intermediate nodes", n_nodes, MAX_CELL_NODES),
+                                       ("operations (edges)", n_edges, MAX_CELL_EDGES))
+            if count > limit]
+
+
 @dataclass
 class Edge:
     """One operation applied to ``source`` whose result is summed into ``target``."""

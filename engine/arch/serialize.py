@@ -30,9 +30,6 @@ from typing import Any
 from engine.arch import jsonio
 from engine.arch.model import (
     FORMAT_VERSION,
-    MAX_CELL_EDGES,
-    MAX_CELL_INPUTS,
-    MAX_CELL_NODES,
     BlockStack,
     Cell,
     CellDesign,
@@ -40,6 +37,7 @@ from engine.arch.model import (
     Design,
     Edge,
     Stage,
+    cell_size_problems,
 )
 from engine.arch.validate import DesignError, Problem, check
 
@@ -281,12 +279,11 @@ def _read_cell(r: _Reader, v: Any, where: str) -> Cell | None:
     node_items = r.get(o, "nodes", where, "list") or []
     n_edges = sum(len(n["inputs"]) for n in node_items
                   if isinstance(n, dict) and isinstance(n.get("inputs"), list))
-    for what, count, limit in (("inputs", n_inputs or 0, MAX_CELL_INPUTS),
-                               ("intermediate nodes", len(node_items), MAX_CELL_NODES),
-                               ("operations (edges)", n_edges, MAX_CELL_EDGES)):
-        if count > limit:  # refused before anything is built from it
-            r.fail(where, f"has {count:,} {what}; a cell has at most {limit:,}")
-            return None
+    too_large = cell_size_problems(n_inputs or 0, len(node_items), n_edges)
+    for message in too_large:  # refused before anything is built from it
+        r.fail(where, message)
+    if too_large:
+        return None
     positions: dict[int, tuple[float, float]] = {}
     for i, item in enumerate(r.get(o, "input_nodes", where, "list", []) or []):
         loc = f"{where}, input_nodes[{i}]"

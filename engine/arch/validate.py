@@ -32,16 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.arch.model import (
-    MAX_CELL_EDGES,
-    MAX_CELL_INPUTS,
-    MAX_CELL_NODES,
-    BlockStack,
-    Cell,
-    CellDesign,
-    CellMacro,
-    Stage,
-)
+from engine.arch.model import BlockStack, Cell, CellDesign, CellMacro, Stage, cell_size_problems
 from engine.ops import registry
 
 Severity = Literal["error", "warning"]
@@ -281,15 +272,10 @@ def _cell(out: list[Problem], where: str, c: Cell, style: str, is_reduce: bool) 
 
 
 def _cell_size(out: list[Problem], where: str, c: Cell) -> bool:
-    """Within MAX_CELL_INPUTS / MAX_CELL_NODES / MAX_CELL_EDGES (checked before anything
-    is built from the cell)."""
-    n = len(out)
-    for what, count, limit in (("inputs", c.n_inputs, MAX_CELL_INPUTS),
-                               ("intermediate nodes", len(c.nodes), MAX_CELL_NODES),
-                               ("operations (edges)", len(c.edges), MAX_CELL_EDGES)):
-        if count > limit:
-            out.append(Problem(where, f"has {count:,} {what}; a cell has at most {limit:,}"))
-    return len(out) == n
+    """Within the MAX_CELL_* limits (checked before anything is built from the cell)."""
+    problems = cell_size_problems(c.n_inputs, len(c.nodes), len(c.edges))
+    out += [Problem(where, message) for message in problems]
+    return not problems
 
 
 def _cycles(fed: dict[int, list[int]], nodes: set[int]) -> list[list[int]]:
