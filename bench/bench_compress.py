@@ -88,7 +88,7 @@ def bench_digits(name: str, design: Any, args: argparse.Namespace, root: Path) -
         quantize="int8", latency_threads=args.threads)).run(lambda e: None)
     if pruned is None or quant is None:
         raise SystemExit(f"{name}: compression failed")
-    shape = input_shape_of(store.get_design(store.get_run(parent["run_id"])["design_hash"]))
+    shape = input_shape_of(store.get_design(store.get_run(parent["run_id"]).design_hash))
     prune_run = store.get_run(pruned["steps"][0]["run_id"])
     rows = []
     fp32_parent = root / f"{name}-parent.onnx"
@@ -97,23 +97,23 @@ def bench_digits(name: str, design: Any, args: argparse.Namespace, root: Path) -
 
     export_fp32(load_run(store, parent["run_id"]).model, shape, fp32_parent)
     entries = [("fp32 parent", fp32_parent, store.get_run(parent["run_id"])),
-               ("int8 parent", Path(store.get_run(quant["run_id"])["checkpoint"]),
+               ("int8 parent", Path(store.get_run(quant["run_id"]).checkpoint),
                 store.get_run(quant["run_id"])),
                ("pruned 50% fp32", Path(pruned["steps"][0]["onnx"]), prune_run),
-               ("pruned + int8", Path(store.get_run(pruned["run_id"])["checkpoint"]),
+               ("pruned + int8", Path(store.get_run(pruned["run_id"]).checkpoint),
                 store.get_run(pruned["run_id"]))]
     for label, path, run in entries:
         b1, b32 = _latency(path, shape, args.threads)
-        rows.append({"name": label, "macs": run["macs"], "params": run["params"],
+        rows.append({"name": label, "macs": run.macs, "params": run.params,
                      "size": path.stat().st_size, "b1": b1, "b32": b32,
-                     "acc": run["test_accuracy"]})
+                     "acc": run.test_accuracy})
     _table(f"{name}: {design.name}, parent trained {args.epochs} epochs ({train_s:.0f}s), "
            f"prune {args.criterion} 50% in {args.steps} step(s) + {args.finetune_epochs} fine-tune epochs"
            f"{' with distillation' if args.distill else ''} ({compress_s:.0f}s), "
            f"onnxruntime {args.threads} thread(s)", rows)
-    print(f"structured pruning cut MACs by {100 * (1 - prune_run['macs'] / rows[0]['macs']):.1f}%"
-          f"; pruned test accuracy {100 * prune_run['test_accuracy']:.2f}% vs parent "
-          f"{100 * rows[0]['acc']:.2f}%; pruned design format: {prune_run['recipe']['format']}")
+    print(f"structured pruning cut MACs by {100 * (1 - prune_run.macs / rows[0]['macs']):.1f}%"
+          f"; pruned test accuracy {100 * prune_run.test_accuracy:.2f}% vs parent "
+          f"{100 * rows[0]['acc']:.2f}%; pruned design format: {prune_run.recipe['format']}")
     store.close()
 
 

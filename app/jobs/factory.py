@@ -134,7 +134,7 @@ def resume_search_job(store: Any, experiment_id: int) -> Job:
     from engine.search.job import SearchConfig, SearchJob
 
     exp = store.get_experiment(experiment_id)
-    if exp.get("kind") != "search":
-        raise ValueError(f"experiment {experiment_id} is a {exp.get('kind')} experiment, "
+    if exp.kind != "search":
+        raise ValueError(f"experiment {experiment_id} is a {exp.kind} experiment, "
                          "not a search")
-    return SearchJob(SearchConfig.from_dict(exp["config"]), store, experiment_id=experiment_id)
+    return SearchJob(SearchConfig.from_dict(exp.config), store, experiment_id=experiment_id)

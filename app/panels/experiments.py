@@ -38,7 +38,10 @@ from PySide6.QtWidgets import (
 from app.panels.plots import TrainingCurves
 from app.panels.trials_table import TrialsTable
 from app.panels.trials_table import number as _num  # one definition
+from engine.compress.runs import can_compress
+from engine.export.formats import can_export
 from engine.search.pareto import front_summary
+from engine.store.records import RunRecord
 
 # (header, record key); "accuracy" (test, else validation) is what the filter uses
 COLUMNS = (("Experiment", "experiment"), ("Name", "name"), ("Kind", "kind"),
@@ -73,44 +76,38 @@ def _figure(v: Any) -> str:
 def row_records(store: Any) -> list[dict[str, Any]]:
     """One record per run (experiments without runs get one record) for the table."""
     out: list[dict[str, Any]] = []
-    runs_by_exp: dict[Any, list[dict]] = {}
+    runs_by_exp: dict[Any, list[RunRecord]] = {}
     for run in store.runs():
-        runs_by_exp.setdefault(run.get("experiment_id"), []).append(run)
+        runs_by_exp.setdefault(run.experiment_id, []).append(run)
     experiments = store.experiments()
     for exp in experiments:
-        cfg = exp.get("config") if isinstance(exp.get("config"), dict) else {}
-        evaluator = cfg.get("evaluator") if isinstance(cfg.get("evaluator"), dict) else {}
-        kind = exp.get("kind") or ""
-        if kind == "search" and cfg.get("strategy"):
-            kind = f"search · {cfg['strategy']}"
-        exp_dataset = cfg.get("dataset_name") or evaluator.get("dataset") or (
-            "tabular" if evaluator.get("kind") == "tabular" else "")
-        base = {"experiment": exp["id"], "name": exp.get("name") or "", "kind": kind,
-                "exp_status": exp.get("status") or "", "created": exp.get("created") or "",
+        kind = f"search · {exp.strategy}" if exp.strategy else exp.kind or ""
+        exp_dataset = exp.dataset
+        base = {"experiment": exp.id, "name": exp.name or "", "kind": kind,
+                "exp_status": exp.status or "", "created": exp.created or "",
                 "exp": exp}
-        runs = runs_by_exp.get(exp["id"], [])
+        runs = runs_by_exp.get(exp.id, [])
         if kind.startswith("search"):
-            trials = store.trials(exp["id"])
+            trials = store.trials(exp.id)
             best = front_summary(trials, exp.objectives, exp.constraints).best
             best_val = best.objective if best is not None else None
             test = best.value(exp.report) if best is not None else None
-            out.append({**base, "status": exp.get("status") or "", "dataset": exp_dataset,
+            out.append({**base, "status": exp.status or "", "dataset": exp_dataset,
                         "run": None, "val_acc": best_val, "test_acc": test,
                         "accuracy": test if test is not None else best_val, "params": None,
                         "MACs": None, "epochs": None, "trials": len(trials), "run_row": None})
         for run in runs:
-            rcfg = run.get("config") if isinstance(run.get("config"), dict) else {}
-            val, test = _num(run.get("best_val_accuracy")), _num(run.get("test_accuracy"))
+            val, test = _num(run.best_val_accuracy), _num(run.test_accuracy)
             acc = test if test is not None else val
-            out.append({**base, "kind": run.get("kind") or kind,
-                        "status": run.get("status") or "",
-                        "dataset": rcfg.get("dataset_name") or exp_dataset, "run": run["id"],
+            out.append({**base, "kind": run.kind or kind,
+                        "status": run.status or "",
+                        "dataset": run.config.get("dataset_name") or exp_dataset, "run": run.id,
                         "val_acc": val, "test_acc": test, "accuracy": acc,
-                        "params": _num(run.get("params")),
-                        "MACs": _num(run.get("macs")), "epochs": run.get("epochs_done"),
-                        "created": run.get("created") or base["created"], "run_row": run})
+                        "params": _num(run.params),
+                        "MACs": _num(run.macs), "epochs": run.epochs_done,
+                        "created": run.created or base["created"], "run_row": run})
         if not runs and not kind.startswith("search"):
-            out.append({**base, "status": exp.get("status") or "", "dataset": exp_dataset,
+            out.append({**base, "status": exp.status or "", "dataset": exp_dataset,
                         "run": None, "val_acc": None, "test_acc": None, "accuracy": None,
                         "params": None, "MACs": None,
                         "epochs": None, "run_row": None})
@@ -348,23 +345,21 @@ class ExperimentsBrowser(QWidget):
         if rec is None:
             return
         exp, run = rec["exp"], rec.get("run_row")
-        if str(rec["kind"]).startswith("search"):
-            cfg = exp.get("config") if isinstance(exp.get("config"), dict) else {}
-            self.trials.show_trials(self.store.trials(exp["id"]),
-                                    list(cfg.get("objectives") or ["accuracy"]))
+        if str(rec["kind"]).startswith("search"):   # the experiment's own objectives
+            self.trials.show_trials(self.store.trials(exp.id), list(exp.objectives))
         else:
             self.trials.clear("Trials belong to searches: select a search row.")
-        figures = [("experiment", f"{exp['id']} — {exp.get('name') or ''}"),
+        figures = [("experiment", f"{exp.id} — {exp.name or ''}"),
                    ("kind", rec["kind"]), ("status", rec["status"]),
                    ("dataset", rec["dataset"]), ("created", rec["created"])]
         if run is not None:
-            figures += [("run", run["id"]), ("parent run", run.get("parent_id")),
-                        ("params", _human(run.get("params"))), ("MACs", _human(run.get("macs"))),
-                        ("best val accuracy", run.get("best_val_accuracy")),
-                        ("test accuracy", run.get("test_accuracy")),
-                        ("latency (ms)", run.get("latency_ms")),
-                        ("size (bytes)", run.get("size_bytes")),
-                        ("epochs", run.get("epochs_done")), ("error", run.get("error"))]
+            figures += [("run", run.id), ("parent run", run.parent_id),
+                        ("params", _human(run.params)), ("MACs", _human(run.macs)),
+                        ("best val accuracy", run.best_val_accuracy),
+                        ("test accuracy", run.test_accuracy),
+                        ("latency (ms)", run.latency_ms),
+                        ("size (bytes)", run.size_bytes),
+                        ("epochs", run.epochs_done), ("error", run.error)]
         elif rec.get("trials") is not None:
             figures.append(("trials", rec["trials"]))
             figures.append(("best accuracy", rec.get("accuracy")))
@@ -372,18 +367,18 @@ class ExperimentsBrowser(QWidget):
             f"<tr><td><b>{k}</b></td><td>{_figure(v)}</td></tr>"
             for k, v in figures if v not in (None, "")) + "</table>"
         self.summary.setHtml(html)
-        config = {"experiment": exp.get("config"), "run": (run or {}).get("config"),
-                  "recipe": (run or {}).get("recipe")}
+        config = {"experiment": exp.config, "run": run.config if run else None,
+                  "recipe": run.recipe if run else None}
         self.config_view.setPlainText(json.dumps({k: v for k, v in config.items() if v},
                                                  indent=2, default=str))
-        self.env_view.setPlainText(json.dumps(exp.get("environment"), indent=2, default=str))
+        self.env_view.setPlainText(json.dumps(exp.environment, indent=2, default=str))
         if run is not None:
-            self.curves.set_epochs(run["id"], self.store.epochs(run["id"]),
-                                   f"Run {run['id']} ({run.get('status')})")
+            self.curves.set_epochs(run.id, self.store.epochs(run.id),
+                                   f"Run {run.id} ({run.status})")
         else:
             self.curves.clear(None, "Select a run to see its curves")
         self.artifacts.clear()
-        for art in self.store.artifacts(run["id"]) if run is not None else []:
+        for art in self.store.artifacts(run.id) if run is not None else []:
             QTreeWidgetItem(self.artifacts, [str(art.get("kind")), str(art.get("path")),
                                              str(art.get("bytes")),
                                              "yes" if art.get("verified") else "no",
@@ -391,16 +386,18 @@ class ExperimentsBrowser(QWidget):
 
     def _update_buttons(self, rec: dict[str, Any] | None) -> None:
         run = rec.get("run_row") if rec else None
-        finished = run is not None and run.get("status") == "finished"
+        finished = run is not None and run.status == "finished"
         self.open_button.setEnabled(run is not None)
         # a run without weights (a search trial) opens the export dialog, which says why
-        # and offers to train it again and export that
-        self.export_button.setEnabled(finished and run.get("kind") in ("train", "compress"))
+        # and offers to train it again and export that; the engine says what else can be
+        # exported or compressed (an int8 ONNX run: neither)
+        weightless = finished and not run.checkpoint
+        self.export_button.setEnabled(finished and run.kind in ("train", "compress") and (
+            weightless or bool(can_export(run, "onnx"))))
         self.export_button.setToolTip(
             "This run kept no weights (search trials are only scored): the export dialog "
-            "can train it again and export the result" if finished and not run.get("checkpoint")
-            else "")
-        self.compress_button.setEnabled(finished and run.get("kind") in ("train", "compress"))
+            "can train it again and export the result" if weightless else "")
+        self.compress_button.setEnabled(run is not None and bool(can_compress(run)))
         self.resume_button.setEnabled(self.resumable(rec) is not None)
         self.rename_button.setEnabled(rec is not None)
         self.delete_button.setEnabled(rec is not None and rec["exp_status"] != "running")
@@ -411,8 +408,8 @@ class ExperimentsBrowser(QWidget):
         if rec is None:
             return None
         run = rec.get("run_row")
-        if run is not None and run.get("kind") == "train" and run.get("status") in RESUMABLE:
-            return ("run", run["id"])
+        if run is not None and run.kind == "train" and run.status in RESUMABLE:
+            return ("run", run.id)
         if run is None and str(rec["kind"]).startswith("search") and \
                 rec["exp_status"] in RESUMABLE:
             return ("experiment", rec["experiment"])
@@ -429,8 +426,8 @@ class ExperimentsBrowser(QWidget):
         run = rec.get("run_row") if rec else None
         if run is None:
             return
-        design = self.store.get_design(run["design_hash"])
-        self.design_requested.emit(design, {"run_id": run["id"], "label": f"run {run['id']}",
+        design = self.store.get_design(run.design_hash)
+        self.design_requested.emit(design, {"run_id": run.id, "label": f"run {run.id}",
                                             "experiment_id": rec["experiment"]})
 
     def resume_selected(self) -> None:

@@ -79,7 +79,7 @@ def _records(store: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     best = _best_epochs(store)
     records = []
     for row in store.runs_with_designs(args.experiment, kind=args.kind):
-        rec = _record(row.to_dict() if hasattr(row, "to_dict") else dict(row))
+        rec = _record(row.to_dict())
         if rec["id"] in orphans:
             rec["status"] = "interrupted"
         epoch_best = best.get(rec["id"])

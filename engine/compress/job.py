@@ -159,7 +159,7 @@ class CompressJob(Job):
         token.check()
         steps: list[dict[str, Any]] = []
         parent_id, parent_figs = self.run_id, source_figs
-        model, design_hash = src.model, src.run["design_hash"]
+        model, design_hash = src.model, src.run.design_hash
         if opts.prune is not None:
             step = self._prune_step(src, model, emit, token)
             steps.append(step)
@@ -197,7 +197,7 @@ class CompressJob(Job):
         config = {"dataset": dict(getattr(splits, "spec", {}) or {}),
                   "dataset_name": getattr(splits, "name", None),
                   "compress": self.options.to_dict()}
-        experiment_id = self.store.get_run(self.run_id).get("experiment_id")
+        experiment_id = self.store.get_run(self.run_id).experiment_id
         run_id = self.store.create_run(experiment_id, design_hash, kind="compress",
                                        parent_id=parent_id, config=config, recipe=recipe)
         # an earlier compression of this parent killed half-way cannot be resumed: say so
@@ -219,7 +219,7 @@ class CompressJob(Job):
 
         opts = self.options
         recipe = prune_recipe(opts, {}, "pruned-derivative")
-        run_id = self._new_run(self.run_id, src.run["design_hash"], recipe, src.splits)
+        run_id = self._new_run(self.run_id, src.run.design_hash, recipe, src.splits)
         try:
             model = copy.deepcopy(parent).cpu().eval()
             example = torch.zeros(2, *src.input_shape)
@@ -245,7 +245,7 @@ class CompressJob(Job):
                     report.sparsity = make_permanent(model)
             derived = (derive_design(src.design, model) if opts.prune_kind == "structured"
                        else None)  # unstructured pruning keeps every shape
-            fmt, design_hash = "pruned-derivative", src.run["design_hash"]
+            fmt, design_hash = "pruned-derivative", src.run.design_hash
             if derived is not None:
                 fmt, design_hash = "design", self.store.add_design(derived)
             out_dir = _run_dir(run_id, self.store)
@@ -319,7 +319,7 @@ class CompressJob(Job):
             lat = ort_latency(out, src.input_shape, batch=opts.latency_batch,
                               threads=opts.latency_threads, repeats=opts.latency_repeats)
             parent = self.store.get_run(parent_id)
-            figs = {"params": parent.get("params"), "macs": parent.get("macs"),
+            figs = {"params": parent.params, "macs": parent.macs,
                     "size_bytes": out.stat().st_size, "latency_ms": lat["median_ms"],
                     "test_accuracy": ort_accuracy(out, batches(src.splits, "test"))}
             if parent_id == self.run_id:   # parent figures of a train run are not stored

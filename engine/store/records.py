@@ -52,26 +52,9 @@ def objective_names(config: dict[str, Any] | None) -> tuple[str, ...]:
 
 
 class _Row:
-    """Transitional mapping access (``rec["id"]``, ``rec.get("status")``) for callers
-    written against the old dict rows."""
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
-    def keys(self) -> list[str]:
-        return [f.name for f in fields(self)]  # type: ignore[arg-type]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self.keys()
-
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.keys()}
+        """The record as a plain dict (JSON output, tables)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
 
 def _pick(cls: type, row: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -230,31 +230,31 @@ def resume_job(store: Any, run_id: int) -> TrainJob:
         run = store.get_run(run_id)
     except StoreError as exc:
         raise ResumeError(str(exc)) from exc
-    if run.get("kind") != "train":
-        raise ResumeError(f"run {run_id} is a {run.get('kind')!r} run; only training runs resume")
-    if run["status"] == "running":
+    if run.kind != "train":
+        raise ResumeError(f"run {run_id} is a {run.kind!r} run; only training runs resume")
+    if run.status == "running":
         store.mark_interrupted()
         run = store.get_run(run_id)
-    if run["status"] == "finished":
-        acc = run.get("test_accuracy")
+    if run.status == "finished":
+        acc = run.test_accuracy
         acc_text = "" if acc is None else f", test accuracy {100 * acc:.2f}%"
-        raise ResumeError(f"run {run_id} already finished ({run.get('epochs_done')} "
+        raise ResumeError(f"run {run_id} already finished ({run.epochs_done} "
                           f"epochs{acc_text}); there is nothing to resume")
-    if run["status"] == "running":
-        raise ResumeError(f"run {run_id} is still running in process {run.get('pid')} "
-                          f"on {run.get('host')}; cancel it first")
-    if run["status"] not in RESUMABLE:
-        raise ResumeError(f"run {run_id} is {run['status']}; only {', '.join(RESUMABLE)} "
+    if run.status == "running":
+        raise ResumeError(f"run {run_id} is still running in process {run.pid} "
+                          f"on {run.host}; cancel it first")
+    if run.status not in RESUMABLE:
+        raise ResumeError(f"run {run_id} is {run.status}; only {', '.join(RESUMABLE)} "
                           "runs resume")
-    config = run.get("config") or {}
+    config = run.config or {}
     if not config.get("dataset"):
         raise ResumeError(f"run {run_id} was trained on in-memory data with no recorded "
                           "source; it cannot be reloaded to resume")
-    if not run.get("checkpoint"):
+    if not run.checkpoint:
         raise ResumeError(f"run {run_id} has no checkpoint to resume from")
-    checkpoint = Path(run["checkpoint"])
+    checkpoint = Path(run.checkpoint)
     load_checkpoint(checkpoint)  # fail early, naming the file, before touching the run
-    design = store.get_design(run["design_hash"])
+    design = store.get_design(run.design_hash)
     try:  # settings stored by an older version may fail today's checks
         train_config = TrainConfig.from_dict(config.get("train", {}))
     except ValueError as exc:
@@ -262,11 +262,11 @@ def resume_job(store: Any, run_id: int) -> TrainJob:
                           f"{exc}") from exc
     splits = load_spec(config["dataset"])
     job = TrainJob(design, splits, train_config, store,
-                   run_id=run_id, experiment_id=run.get("experiment_id"), resume=True,
+                   run_id=run_id, experiment_id=run.experiment_id, resume=True,
                    checkpoint_path=checkpoint)
-    if run.get("experiment_id") is not None:
-        experiment = store.get_experiment(run["experiment_id"])
-        job._own_experiment = experiment.get("kind") == "train"
+    if run.experiment_id is not None:
+        experiment = store.get_experiment(run.experiment_id)
+        job._own_experiment = experiment.kind == "train"
     return job
 
 

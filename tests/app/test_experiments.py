@@ -26,8 +26,10 @@ def store(tmp_path):
     for ep, acc in enumerate([0.5, 0.8, 0.9], start=1):
         s.add_epoch(r1, ep, train_loss=1.0 / ep, train_accuracy=acc, val_loss=1.2 / ep,
                     val_accuracy=acc - 0.05, lr=0.05, seconds=1.0)
+    checkpoint = tmp_path / "last.pt"   # exportable: the engine checks the file is there
+    checkpoint.write_bytes(b"weights")
     s.update_run(r1, status="finished", params=250_000, macs=9e6, test_accuracy=0.91,
-                 best_val_accuracy=0.85, checkpoint="/nonexistent/last.pt")
+                 best_val_accuracy=0.85, checkpoint=str(checkpoint))
     s.add_artifact(r1, "onnx", "/tmp/run1.onnx", "abc", 1234, True, {"max_abs_diff": 1e-7})
     e2 = s.create_experiment("train", {"dataset_name": "mnist"}, name="small cell",
                              environment=ENV)
@@ -131,10 +133,10 @@ def test_rename_and_delete_need_confirmation(browser, store, monkeypatch):
     monkeypatch.setattr(browser, "ask_name", lambda current: "renamed")
     monkeypatch.setattr(browser, "confirm", lambda title, text: False)
     browser.rename_selected()
-    assert store.get_experiment(ids["e1"])["name"] == "big cell"
+    assert store.get_experiment(ids["e1"]).name == "big cell"
     monkeypatch.setattr(browser, "confirm", lambda title, text: True)
     browser.rename_selected()
-    assert store.get_experiment(ids["e1"])["name"] == "renamed"
+    assert store.get_experiment(ids["e1"]).name == "renamed"
     assert browser.selected_record()["name"] == "renamed"      # selection kept
     asked = []
     monkeypatch.setattr(browser, "confirm", lambda title, text: asked.append(text) or False)
@@ -142,7 +144,7 @@ def test_rename_and_delete_need_confirmation(browser, store, monkeypatch):
     assert "1 run(s)" in asked[0] and len(store.runs()) == 2
     monkeypatch.setattr(browser, "confirm", lambda title, text: True)
     browser.delete_selected()
-    assert [r["id"] for r in store.runs()] == [ids["r2"]]
+    assert [r.id for r in store.runs()] == [ids["r2"]]
     assert len(browser.visible_records()) == 2
 
 

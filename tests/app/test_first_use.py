@@ -21,8 +21,8 @@ def test_search_dialog_defaults_train_trials_that_learn_the_digits(qtbot, studio
     assert d.job is not None, d.error.text()
     result = d.job.execute(lambda _e: None, CancelToken())
     trials = store.trials(result["experiment_id"])
-    assert len(trials) == 1 and trials[0]["status"] == "finished"
-    assert trials[0]["metrics"]["val_accuracy"] > 0.5
+    assert len(trials) == 1 and trials[0].status == "finished"
+    assert trials[0].metrics["val_accuracy"] > 0.5
 
 
 def test_compress_dialog_without_runs_says_why_and_cannot_start(qtbot, studio):

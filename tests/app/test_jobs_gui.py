@@ -265,10 +265,10 @@ def test_cancel_a_training_job_then_resume_it_from_the_browser(qtbot, studio):
     end = _wait_end(qtbot, ui)
     assert isinstance(end, JobCancelled), end
     run_id = job.run_id
-    assert store.get_run(run_id)["status"] == "cancelled"
+    assert store.get_run(run_id).status == "cancelled"
     ui.browser.refresh()
-    assert ui.browser.select(ui.browser.selected_record() and 0 or store.get_run(run_id)[
-        "experiment_id"], run_id)
+    assert ui.browser.select(ui.browser.selected_record() and 0 or
+                             store.get_run(run_id).experiment_id, run_id)
     assert ui.browser.resume_button.isEnabled()
     ui.browser.resume_selected()
     end = _wait_end(qtbot, ui)

@@ -76,6 +76,7 @@ def test_the_trials_table_sorts_and_counts_rejected_trials(qtbot, tmp_path):
 
     store = Store(tmp_path / "t.db")
     exp = store.create_experiment("search", {"strategy": "random",
+                                             "evaluator": {"objective": "accuracy"},
                                              "objectives": ["accuracy", "params"]})
     rows = [(0, "finished", {"accuracy": 0.81, "params": 120_000.0}, None),
             (1, "rejected", {"params": 900_000.0}, "params 900,000 > max 500,000"),

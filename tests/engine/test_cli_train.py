@@ -19,8 +19,8 @@ def train(db, *extra):
 def snapshot(db):
     store = Store(db)
     try:
-        return [(r["id"], r["status"], r["epochs_done"], r["test_accuracy"]) for r in
-                store.runs()], [len(store.epochs(r["id"])) for r in store.runs()]
+        return [(r.id, r.status, r.epochs_done, r.test_accuracy) for r in
+                store.runs()], [len(store.epochs(r.id)) for r in store.runs()]
     finally:
         store.close()
 
@@ -36,7 +36,7 @@ def test_train_json_and_progress(tmp_path, capsys):
     assert "epoch 1/2" in captured.err and "epoch 2/2" in captured.err
     store = Store(db)
     run = store.get_run(result["run_id"])
-    assert run["status"] == "finished" and run["config"]["train"]["seed"] == 1
+    assert run.status == "finished" and run.config["train"]["seed"] == 1
     assert len(store.epochs(result["run_id"])) == 2
     store.close()
 

@@ -93,31 +93,31 @@ def test_cli_prune_finetune_quantize_with_lineage(trained, capsys):
     assert set(result) >= {"run_id", "parent", "params", "macs", "size_bytes", "latency_ms",
                            "test_accuracy", "parent_figures"}
     quant, pruned = store.get_run(result["run_id"]), store.get_run(result["parent"])
-    assert quant["parent_id"] == pruned["id"] and pruned["parent_id"] == parent
-    assert quant["kind"] == pruned["kind"] == "compress"
-    assert pruned["recipe"]["method"] == "prune-structured"
-    assert pruned["recipe"]["ratio"] == 0.5 and pruned["recipe"]["finetune_epochs"] == 4
-    assert quant["recipe"]["method"] == "quantize-int8-static"
-    assert quant["recipe"]["calibration_size"] > 0
+    assert quant.parent_id == pruned.id and pruned.parent_id == parent
+    assert quant.kind == pruned.kind == "compress"
+    assert pruned.recipe["method"] == "prune-structured"
+    assert pruned.recipe["ratio"] == 0.5 and pruned.recipe["finetune_epochs"] == 4
+    assert quant.recipe["method"] == "quantize-int8-static"
+    assert quant.recipe["calibration_size"] > 0
     # structured pruning at 50% of the channels removes at least 40% of the MACs
-    assert pruned["macs"] <= 0.6 * before["macs"]
-    assert_keeps_accuracy(pruned["test_accuracy"], trained["stack_acc"], PRUNE_DROP)
+    assert pruned.macs <= 0.6 * before.macs
+    assert_keeps_accuracy(pruned.test_accuracy, trained["stack_acc"], PRUNE_DROP)
     # the int8 model runs in onnxruntime and keeps the pruned model's accuracy
     assert_keeps_accuracy(result["test_accuracy"], result["parent_figures"]["test_accuracy"],
                           QUANT_DROP)
     assert result["size_bytes"] < result["parent_figures"]["size_bytes"] / 2.5
     # the pruned block stack is again a design the studio understands
-    assert pruned["recipe"]["format"] == "design"
-    assert store.get_design(pruned["design_hash"]).stages[-1].channels == 128
+    assert pruned.recipe["format"] == "design"
+    assert store.get_design(pruned.design_hash).stages[-1].channels == 128
     # the pruned run reloads from the store and the parent is untouched
-    _design, model, _run = load_run(store, pruned["id"])
-    assert sum(p.numel() for p in model.parameters()) == pruned["params"]
+    _design, model, _run = load_run(store, pruned.id)
+    assert sum(p.numel() for p in model.parameters()) == pruned.params
     assert store.get_run(parent) == before
     # lineage is visible through `nas-studio runs --json`
     assert main(["runs", "--json", "--db", str(trained["db"])]) == 0
     runs = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
-    assert runs[quant["id"]]["parent"] == pruned["id"]
-    assert runs[pruned["id"]]["parent"] == parent
+    assert runs[quant.id]["parent"] == pruned.id
+    assert runs[pruned.id]["parent"] == parent
 
 
 def test_int8_quantization_of_trained_parent(trained):
@@ -130,7 +130,7 @@ def test_int8_quantization_of_trained_parent(trained):
     assert parent["size_bytes"] >= 3.5 * result["size_bytes"], (parent, result)
     assert_keeps_accuracy(result["test_accuracy"], parent["test_accuracy"], QUANT_DROP)
     assert result["latency_ms"] > 0 and parent["latency_ms"] > 0
-    checkpoint = store.get_run(result["run_id"])["checkpoint"]
+    checkpoint = store.get_run(result["run_id"]).checkpoint
     assert checkpoint.endswith(".onnx")
     # in this database's own checkpoint folder: run ids repeat across databases
     from pathlib import Path
@@ -146,8 +146,8 @@ def test_quantization_aware_training(trained):
     result = CompressJob(store, trained["stack"], opts).run(lambda e: None)
     assert result is not None
     run = store.get_run(result["run_id"])
-    assert run["recipe"]["method"] == "quantize-int8-qat"
-    assert run["recipe"]["finetune_epochs"] == 1 and run["epochs_done"] == 1
+    assert run.recipe["method"] == "quantize-int8-qat"
+    assert run.recipe["finetune_epochs"] == 1 and run.epochs_done == 1
     assert_keeps_accuracy(result["test_accuracy"], result["parent_figures"]["test_accuracy"],
                           QUANT_DROP)
     assert result["size_bytes"] * 3 < result["parent_figures"]["size_bytes"]
@@ -180,10 +180,10 @@ def test_unstructured_sparsity_survives_finetuning(trained):
     opts = CompressOptions(prune=0.7, prune_kind="unstructured", finetune_epochs=1)
     result = CompressJob(store, trained["stack"], opts).run(lambda e: None)
     run = store.get_run(result["run_id"])
-    assert run["recipe"]["sparsity"] == pytest.approx(0.7, abs=0.01)
-    assert run["recipe"]["format"] == "pruned-derivative"
-    assert run["design_hash"] == store.get_run(trained["stack"])["design_hash"]
-    _design, model, _run = load_run(store, run["id"])
+    assert run.recipe["sparsity"] == pytest.approx(0.7, abs=0.01)
+    assert run.recipe["format"] == "pruned-derivative"
+    assert run.design_hash == store.get_run(trained["stack"]).design_hash
+    _design, model, _run = load_run(store, run.id)
     weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
     zeros = sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)
     assert zeros == pytest.approx(0.7, abs=0.01)
@@ -196,14 +196,14 @@ def test_compressed_run_can_be_compressed_again(trained):
         lambda e: None)
     assert again is not None and again["parent"] == first["run_id"]
     run = store.get_run(again["run_id"])
-    assert run["recipe"]["method"] == "quantize-int8-dynamic"
-    assert [r["id"] for r in store.lineage(run["id"])] == \
-        [run["id"], first["run_id"], trained["stack"]]
+    assert run.recipe["method"] == "quantize-int8-dynamic"
+    assert [r.id for r in store.lineage(run.id)] == \
+        [run.id, first["run_id"], trained["stack"]]
     assert again["parent_figures"]["macs"] == first["macs"]
     with pytest.raises(RunLoadError, match="int8 ONNX model"):
-        load_run(store, run["id"])
+        load_run(store, run.id)
     with pytest.raises(CompressError, match="int8 ONNX model"):
-        CompressJob(store, run["id"], CompressOptions(prune=0.3)).execute(lambda e: None,
+        CompressJob(store, run.id, CompressOptions(prune=0.3)).execute(lambda e: None,
                                                                            CancelToken())
 
 

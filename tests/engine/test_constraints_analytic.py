@@ -49,11 +49,11 @@ def test_a_search_whose_candidates_all_break_the_limit_builds_nothing(monkeypatc
     store = Store(tmp_path / "s.db")
     try:
         SearchJob(cfg, store, evaluator=NeverTrains()).run(lambda e: None)
-        rows = store.trials(store.experiments()[0]["id"])
+        rows = store.trials(store.experiments()[0].id)
     finally:
         store.close()
-    assert rows and all(r["status"] == "rejected" for r in rows)
-    assert all(r["error"].startswith("params ") for r in rows)
+    assert rows and all(r.status == "rejected" for r in rows)
+    assert all(r.error.startswith("params ") for r in rows)
 
 
 def test_constraints_know_when_no_member_fits():

@@ -40,7 +40,7 @@ def test_the_store_and_its_wal_shm_are_refused(stored, capsys):
             assert str(target) in err and "experiment store" in err and "Traceback" not in err
     assert sha(db) == before
     with Store(db) as store:  # every run is still there
-        assert [r["id"] for r in store.runs()] == [run_id]
+        assert [r.id for r in store.runs()] == [run_id]
 
 
 def test_a_relative_or_symlinked_path_to_the_store_is_refused(stored, capsys, monkeypatch):

@@ -62,7 +62,7 @@ def start_and_kill(tmp_path, db):
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and child.poll() is None:
             runs = store.runs()
-            if runs and len(store.epochs(runs[0]["id"])) >= 2 and marker.exists():
+            if runs and len(store.epochs(runs[0].id)) >= 2 and marker.exists():
                 break
             time.sleep(0.05)
         assert child.poll() is None, "the child finished or died before it could be killed"
@@ -72,7 +72,7 @@ def start_and_kill(tmp_path, db):
         if child.poll() is None:
             child.kill()
             child.wait()
-    return store, store.runs()[0]["id"]
+    return store, store.runs()[0].id
 
 
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
@@ -81,18 +81,18 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
 
     db = tmp_path / "runs.db"
     store, run_id = start_and_kill(tmp_path, db)
-    assert store.get_run(run_id)["status"] == "running"
+    assert store.get_run(run_id).status == "running"
     assert [r["epoch"] for r in store.epochs(run_id)] == [1, 2]
     assert store.mark_interrupted() == [run_id]
 
     result = resume_run(store, run_id)
     run = store.get_run(run_id)
-    assert run["status"] == "finished" and run["epochs_done"] == 4
+    assert run.status == "finished" and run.epochs_done == 4
     assert result["test_accuracy"] == reference["test_accuracy"]
-    assert run["test_accuracy"] == reference["test_accuracy"]
-    assert run["best_val_accuracy"] == reference["best_val_accuracy"]
+    assert run.test_accuracy == reference["test_accuracy"]
+    assert run.best_val_accuracy == reference["best_val_accuracy"]
     assert strip(store.epochs(run_id)) == strip(reference["history"])
-    assert store.get_experiment(run["experiment_id"])["status"] == "finished"
+    assert store.get_experiment(run.experiment_id).status == "finished"
     with pytest.raises(ResumeError, match=f"run {run_id} already finished"):
         resume_run(store, run_id)
     store.close()
@@ -118,7 +118,7 @@ def test_resume_restores_an_epoch_the_store_missed(tmp_path):
     with sqlite3.connect(tmp_path / "runs.db") as con:
         con.execute("DELETE FROM epochs WHERE run_id = ?", [run_id])
     store = Store(tmp_path / "runs.db")
-    assert store.epochs(run_id) == [] and store.get_run(run_id)["status"] == "cancelled"
+    assert store.epochs(run_id) == [] and store.get_run(run_id).status == "cancelled"
     resume_run(store, run_id)
     assert [r["epoch"] for r in store.epochs(run_id)] == [1, 2]
     reference = train_design(design(), splits, cfg)
@@ -136,7 +136,7 @@ def test_resume_refuses_unknown_runs_and_corrupt_checkpoints(tmp_path):
 
     job = TrainJob(design(), splits, TrainConfig(**{**CONFIG, "epochs": 2}), store)
     job.run(lambda e: job.cancel() if isinstance(e, EpochFinished) else None)
-    checkpoint = store.get_run(job.run_id)["checkpoint"]
+    checkpoint = store.get_run(job.run_id).checkpoint
     with open(checkpoint, "r+b") as fh:
         fh.truncate(100)
     from engine.train import CheckpointError
@@ -144,7 +144,7 @@ def test_resume_refuses_unknown_runs_and_corrupt_checkpoints(tmp_path):
     with pytest.raises(CheckpointError, match="last.pt is corrupt or unreadable"):
         resume_run(store, job.run_id)
     run = store.get_run(job.run_id)
-    assert run["status"] == "cancelled" and len(store.epochs(job.run_id)) == 1
+    assert run.status == "cancelled" and len(store.epochs(job.run_id)) == 1
     store.close()
 
 

@@ -37,26 +37,26 @@ def test_strategy_end_to_end_on_digits(strategy, budget, evaluator, tmp_path):
     # the one-shot strategy proposes exactly one design (its derived genotype)
     assert len(rows) == (1 if strategy == "darts" else budget)
     for row in rows:
-        assert row["status"] == "finished", row["error"]
-        assert 0.0 <= row["metrics"]["val_accuracy"] <= 1.0
-        assert row["metrics"]["params"] > 0 and row["run_id"] is not None
-        run = store.get_run(row["run_id"])
-        assert run["experiment_id"] == result["experiment_id"] and run["status"] == "finished"
-        assert space.encode(space.decode(row["metrics"]["code"])) == \
-            tuple(row["metrics"]["code"])
-        assert row["arch"]["kind"] == "cell" and row["arch"]["macro"]["channels"] == 4
+        assert row.status == "finished", row.error
+        assert 0.0 <= row.metrics["val_accuracy"] <= 1.0
+        assert row.metrics["params"] > 0 and row.run_id is not None
+        run = store.get_run(row.run_id)
+        assert run.experiment_id == result["experiment_id"] and run.status == "finished"
+        assert space.encode(space.decode(row.metrics["code"])) == \
+            tuple(row.metrics["code"])
+        assert row.arch["kind"] == "cell" and row.arch["macro"]["channels"] == 4
     assert sum(isinstance(e, TrialFinished) for e in events) == len(rows)
-    run_of = {r["trial"]: r["run_id"] for r in rows}
-    children = [r for r in rows if "parent_trial" in r["metrics"]]
+    run_of = {r.trial: r.run_id for r in rows}
+    children = [r for r in rows if "parent_trial" in r.metrics]
     assert bool(children) == (strategy == "evolution")
     for child in children:        # lineage: the child's run names its parent's run
-        assert store.get_run(child["run_id"])["parent_id"] == run_of[
-            child["metrics"]["parent_trial"]]
-    best = max(rows, key=lambda r: (scalarize(r["metrics"]["val_accuracy"],
-                                              [r["metrics"]["params"]]), -r["trial"]))
-    assert result["best"]["trial"] == best["trial"]
-    assert result["best"]["report"] == best["metrics"]["test_accuracy"]
-    assert best["trial"] in [p["trial"] for p in result["pareto"]]
+        assert store.get_run(child.run_id).parent_id == run_of[
+            child.metrics["parent_trial"]]
+    best = max(rows, key=lambda r: (scalarize(r.metrics["val_accuracy"],
+                                              [r.metrics["params"]]), -r.trial))
+    assert result["best"]["trial"] == best.trial
+    assert result["best"]["report"] == best.metrics["test_accuracy"]
+    assert best.trial in [p["trial"] for p in result["pareto"]]
     store.close()
 
 
@@ -111,15 +111,15 @@ def test_cost_model_constraint_rejects_before_training(evaluator, tmp_path):
     store = Store(tmp_path / "s.db")
     result = SearchJob(cfg, store, evaluator=evaluator).run(lambda e: None)
     rows = store.trials(result["experiment_id"])
-    rejected = [r for r in rows if r["status"] == "rejected"]
-    finished = [r for r in rows if r["status"] == "finished"]
+    rejected = [r for r in rows if r.status == "rejected"]
+    finished = [r for r in rows if r.status == "finished"]
     assert len(finished) == 2 and rejected
-    assert all(r["metrics"]["params"] > limit and r["run_id"] is None for r in rejected)
-    assert all(r["error"].startswith("params ") and f"> max {limit:,}" in r["error"]
+    assert all(r.metrics["params"] > limit and r.run_id is None for r in rejected)
+    assert all(r.error.startswith("params ") and f"> max {limit:,}" in r.error
                for r in rejected)
     # only the accepted designs were trained: one run each
     assert len(store.runs(result["experiment_id"])) == 2
-    assert all(r["metrics"]["params"] <= limit for r in finished)
+    assert all(r.metrics["params"] <= limit for r in finished)
     store.close()
 
 
@@ -140,5 +140,5 @@ def test_cancel_marks_the_experiment_cancelled(evaluator, tmp_path):
     assert job.run(emit) is None
     assert isinstance(events[-1], JobCancelled)
     (exp,) = store.experiments()
-    assert exp["status"] == "cancelled" and len(store.trials(exp["id"])) == 1
+    assert exp.status == "cancelled" and len(store.trials(exp.id)) == 1
     store.close()

@@ -81,7 +81,7 @@ def test_hyperband_search_and_resume_mid_bracket(bench, tmp_path):
     reference = SearchJob(config(bench), ref_store, evaluator=ref_eval).run(lambda e: None)
     assert reference["trials"] == 24
     rows = ref_store.trials(reference["experiment_id"])
-    budgets = sorted({r["metrics"]["budget"] for r in rows})
+    budgets = sorted({r.metrics["budget"] for r in rows})
     assert budgets == [1.0, 2.0, 4.0, 8.0]            # early-stopped and full trials
     assert len(ref_eval.calls) > 24                   # survivors are trained again
 
@@ -90,15 +90,15 @@ def test_hyperband_search_and_resume_mid_bracket(bench, tmp_path):
     with pytest.raises(Killed):
         SearchJob(config(bench), store, evaluator=crashing).run(lambda e: None)
     partial = store.trials(1)
-    assert len(partial) == 8 and all(r["status"] == "running" for r in partial)
-    assert sum("2" in r["metrics"]["rungs"] for r in partial) == 2
+    assert len(partial) == 8 and all(r.status == "running" for r in partial)
+    assert sum("2" in r.metrics["rungs"] for r in partial) == 2
     resumed_eval = Budgeted(bench)
     resumed = SearchJob(config(bench), store, experiment_id=1,
                         evaluator=resumed_eval).run(lambda e: None)
     assert len(resumed_eval.calls) == len(ref_eval.calls) - 10   # stored rungs reused
 
     def strip(rs):
-        return [(r["trial"], r["status"], r["metrics"]) for r in rs]
+        return [(r.trial, r.status, r.metrics) for r in rs]
 
     assert strip(store.trials(1)) == strip(rows)
     assert resumed["best"] == reference["best"]

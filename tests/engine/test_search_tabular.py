@@ -79,14 +79,14 @@ def test_trials_recorded_as_they_finish(bench, tmp_path):
     eid = result["experiment_id"]
     assert seen_in_store == list(range(1, 13))
     rows = store.trials(eid)
-    assert [r["trial"] for r in rows] == list(range(12))
-    assert all(r["status"] == "finished" and r["arch"]["kind"] == "cell" for r in rows)
-    assert store.get_experiment(eid)["status"] == "finished"
+    assert [r.trial for r in rows] == list(range(12))
+    assert all(r.status == "finished" and r.arch["kind"] == "cell" for r in rows)
+    assert store.get_experiment(eid).status == "finished"
     best = result["best"]
-    top = max(rows, key=lambda r: (scalarize(r["metrics"]["val_accuracy"],
-                                             [r["metrics"]["params"]]), -r["trial"]))
-    assert best["trial"] == top["trial"] and best["report"] == top["metrics"]["test_accuracy"]
-    points = [(r["metrics"]["val_accuracy"], r["metrics"]["params"]) for r in rows]
+    top = max(rows, key=lambda r: (scalarize(r.metrics["val_accuracy"],
+                                             [r.metrics["params"]]), -r.trial))
+    assert best["trial"] == top.trial and best["report"] == top.metrics["test_accuracy"]
+    points = [(r.metrics["val_accuracy"], r.metrics["params"]) for r in rows]
     assert sorted(p["trial"] for p in result["pareto"]) == pareto_front(points, [True, False])
     hv = result["hypervolume"]
     assert hv["reference"] == [0.0, max(p[1] for p in points)]
@@ -96,7 +96,7 @@ def test_trials_recorded_as_they_finish(bench, tmp_path):
                                     for p in result["pareto"])
     assert store.load_search_state(eid)["counts"]["evaluated"] == 12
     # evolution lineage: children name their parent trial
-    assert any("parent_trial" in r["metrics"] for r in
+    assert any("parent_trial" in r.metrics for r in
                store.trials(SearchJob(config(bench, budget=20), store).run(
                    lambda e: None)["experiment_id"]))
     store.close()
@@ -108,12 +108,12 @@ def test_constraint_violations_are_rejected_never_evaluated(bench, tmp_path):
     cfg = config(bench, "random", budget=15, constraints={"max_params": 0.15})
     result = SearchJob(cfg, store, evaluator=counting).run(lambda e: None)
     rows = store.trials(result["experiment_id"])
-    rejected = [r for r in rows if r["status"] == "rejected"]
-    finished = [r for r in rows if r["status"] == "finished"]
+    rejected = [r for r in rows if r.status == "rejected"]
+    finished = [r for r in rows if r.status == "finished"]
     assert rejected and len(finished) == 15
-    assert all(r["metrics"]["params"] > 0.15 and "params" in r["error"] for r in rejected)
-    assert all(r["metrics"]["params"] <= 0.15 for r in finished)
-    rejected_codes = {tuple(r["metrics"]["code"]) for r in rejected}
+    assert all(r.metrics["params"] > 0.15 and "params" in r.error for r in rejected)
+    assert all(r.metrics["params"] <= 0.15 for r in finished)
+    rejected_codes = {tuple(r.metrics["code"]) for r in rejected}
     assert not rejected_codes & set(counting.calls)
     assert len(counting.calls) == 15
     store.close()
@@ -139,7 +139,7 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(bench, tmp_path):
                        evaluator=evaluator).run(lambda e: None)
     rows = store.trials(result["experiment_id"])
     assert len(rows) == 40 and result["best"] is not None
-    errors = [r["error"] for r in rows if r["status"] == "failed"]
+    errors = [r.error for r in rows if r.status == "failed"]
     assert any(e.startswith("out of memory") for e in errors)
     assert any(e.startswith("ValueError: boom") for e in errors)
     assert any("'val_accuracy' is nan" in e for e in errors)
@@ -196,11 +196,11 @@ def test_resume_after_sigkill_matches_uninterrupted(bench, table, tmp_path, stra
     store = Store(db)
     store.mark_interrupted()
     (exp,) = store.experiments()
-    assert exp["status"] == "interrupted"
-    stored = len(store.trials(exp["id"]))
+    assert exp.status == "interrupted"
+    stored = len(store.trials(exp.id))
     assert 12 <= stored < 40
     counting = Counting(bench)
-    job = SearchJob(SearchConfig.from_dict(exp["config"]), store, experiment_id=exp["id"],
+    job = SearchJob(SearchConfig.from_dict(exp.config), store, experiment_id=exp.id,
                     evaluator=counting)
     resumed = job.run(lambda e: None)
     assert len(counting.calls) == 40 - stored      # finished trials were not re-run
@@ -210,14 +210,14 @@ def test_resume_after_sigkill_matches_uninterrupted(bench, table, tmp_path, stra
                           reference_store).run(lambda e: None)
 
     def strip(rows):
-        return [(r["trial"], r["status"], r["metrics"]) for r in rows]
+        return [(r.trial, r.status, r.metrics) for r in rows]
 
-    assert strip(store.trials(exp["id"])) == strip(reference_store.trials(1))
+    assert strip(store.trials(exp.id)) == strip(reference_store.trials(1))
     for key in ("best", "pareto", "trials"):
         assert resumed[key] == reference[key]
-    assert store.get_experiment(exp["id"])["status"] == "finished"
+    assert store.get_experiment(exp.id).status == "finished"
     # resuming a finished search re-runs nothing and gives the same answer
-    again = resume_search(store, exp["id"], lambda e: None)
+    again = resume_search(store, exp.id, lambda e: None)
     assert again["best"] == reference["best"]
     store.close()
     reference_store.close()

@@ -142,10 +142,10 @@ def test_writes_from_many_threads_all_land(store: Store) -> None:
         t.join()
     assert errors == []
     runs = store.runs(exp)
-    assert len(runs) == 6 and all(r["status"] == "finished" for r in runs)
-    assert all(r["epochs_done"] == 20 for r in runs)
+    assert len(runs) == 6 and all(r.status == "finished" for r in runs)
+    assert all(r.epochs_done == 20 for r in runs)
     assert store.query("SELECT COUNT(*) AS n FROM epochs")[0]["n"] == 120
-    assert [t["trial"] for t in store.trials(exp)] == list(range(6))
+    assert [t.trial for t in store.trials(exp)] == list(range(6))
 
 
 def test_write_errors_reach_the_calling_thread(store: Store) -> None:
@@ -162,7 +162,7 @@ def test_write_errors_reach_the_calling_thread(store: Store) -> None:
     t.join()
     assert [str(e) for e in caught] == ["unknown run id 12345"]
     _, run_id, _ = _run(store)  # the writer keeps working after an error
-    assert store.get_run(run_id)["status"] == "running"
+    assert store.get_run(run_id).status == "running"
 
 
 def test_reopen_after_close_keeps_everything(db_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_reopen_after_close_keeps_everything(db_path: Path) -> None:
         s.save_search_state(exp, {"population": [1, 2]})
     with Store(db_path) as s:
         run = s.get_run(run_id)
-        assert (run["params"], run["test_accuracy"], run["recipe"]) == (123, 0.97, {"prune": 0.5})
+        assert (run.params, run.test_accuracy, run.recipe) == (123, 0.97, {"prune": 0.5})
         assert [e["epoch"] for e in s.epochs(run_id)] == [1, 2, 3]
         assert s.get_design(h) == get_preset("darts-v2")
         assert s.artifacts(run_id)[0]["details"] == {"diff": 1e-6}
@@ -200,15 +200,15 @@ def test_mark_interrupted_only_touches_dead_owners(store: Store, db_path: Path) 
         conn.execute("UPDATE experiments SET pid = ? WHERE id = ?", [_dead_pid(), exp])
     conn.close()
     assert store.mark_interrupted() == [dead]
-    status = {r["id"]: r["status"] for r in store.runs()}
+    status = {r.id: r.status for r in store.runs()}
     assert status == {dead: "interrupted", alive_other: "running", mine: "running",
                       remote: "running", done: "finished"}
-    assert store.get_run(dead)["finished"] is not None
-    assert store.get_experiment(exp)["status"] == "interrupted"
+    assert store.get_run(dead).finished is not None
+    assert store.get_experiment(exp).status == "interrupted"
     assert store.mark_interrupted() == []
     store.update_run(dead, status="running")  # resume claims the run for this process
-    assert store.get_run(dead)["pid"] == os.getpid()
-    assert store.get_run(dead)["host"] == socket.gethostname()
+    assert store.get_run(dead).pid == os.getpid()
+    assert store.get_run(dead).host == socket.gethostname()
 
 
 def test_unknown_ids_raise_clear_errors(store: Store) -> None:
@@ -249,7 +249,7 @@ def test_epochs_are_idempotent_per_epoch_and_ordered(store: Store) -> None:
     rows = store.epochs(run_id)
     assert [r["epoch"] for r in rows] == [1, 2, 3]
     assert (rows[1]["val_accuracy"], rows[1]["lr"]) == (0.99, 0.05)
-    assert store.get_run(run_id)["epochs_done"] == 3
+    assert store.get_run(run_id).epochs_done == 3
     assert store.add_epochs([]) == 0
     with pytest.raises(StoreError, match="unknown run id 999"):  # all or nothing
         store.add_epochs([{"run_id": run_id, "epoch": 4}, {"run_id": 999, "epoch": 1}])
@@ -293,11 +293,11 @@ def test_delete_and_rename_experiment(store: Store) -> None:
     store.add_trial(exp, 0, run_id=parent)
     store.save_search_state(exp, {"step": 1})
     store.rename_experiment(child_exp, "pruned")
-    assert store.get_experiment(child_exp)["name"] == "pruned"
+    assert store.get_experiment(child_exp).name == "pruned"
     store.delete_experiment(exp)
-    assert [e["id"] for e in store.experiments()] == [child_exp]
-    assert [r["id"] for r in store.runs()] == [child]
-    assert store.get_run(child)["parent_id"] is None
+    assert [e.id for e in store.experiments()] == [child_exp]
+    assert [r.id for r in store.runs()] == [child]
+    assert store.get_run(child).parent_id is None
     for table in ("epochs", "artifacts", "trials", "search_state"):
         assert store.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == 0
     assert store.get_design(h) == get_preset("darts-v2")
@@ -309,7 +309,7 @@ def test_runs_with_designs_filters(store: Store) -> None:
     big = store.create_run(exp, big_h, kind="search")
     store.update_run(small, status="finished", params=1000, test_accuracy=0.95)
     store.update_run(big, status="failed", params=5_000_000, best_val_accuracy=0.5)
-    pick = lambda **kw: [r["id"] for r in store.runs_with_designs(**kw)]  # noqa: E731
+    pick = lambda **kw: [r.id for r in store.runs_with_designs(**kw)]  # noqa: E731
     assert pick() == [small, big]
     assert pick(status="finished") == [small]
     assert pick(kind="search") == [big]
@@ -318,10 +318,10 @@ def test_runs_with_designs_filters(store: Store) -> None:
     assert pick(design_kind="stack") == [big]
     assert pick(experiment_id=exp + 1) == []
     row = store.runs_with_designs(status="failed")[0]
-    assert (row["design_name"], row["design_kind"], row["experiment_name"]) == (
+    assert (row.design_name, row.design_kind, row.experiment_name) == (
         "efficientnet-b0", "stack", f"train {exp}")
     child = store.create_run(exp, h, kind="compress", parent_id=small)
-    assert [r["id"] for r in store.lineage(child)] == [child, small]
+    assert [r.id for r in store.lineage(child)] == [child, small]
 
 
 def test_trials_replace_by_number_and_search_state(store: Store) -> None:
@@ -332,13 +332,13 @@ def test_trials_replace_by_number_and_search_state(store: Store) -> None:
     store.add_trial(exp, 1, status="rejected")
     assert first == again
     trials = store.trials(exp)
-    assert [(t["trial"], t["status"], t["error"]) for t in trials] == [
+    assert [(t.trial, t.status, t.error) for t in trials] == [
         (0, "finished", None), (1, "rejected", None)]
     store.save_search_state(exp, {"rng": [1, 2, 3]})
     store.save_search_state(exp, {"rng": [4]})
     assert store.load_search_state(exp) == {"rng": [4]}
     store.finish_experiment(exp, "cancelled")
-    assert store.get_experiment(exp)["status"] == "cancelled"
+    assert store.get_experiment(exp).status == "cancelled"
 
 
 def test_store_import_is_torch_free(tmp_path: Path) -> None:
@@ -355,7 +355,7 @@ def test_experiment_captures_environment(store: Store) -> None:
     import torch
     import torchvision
 
-    env = store.get_experiment(store.create_experiment("train", {}))["environment"]
+    env = store.get_experiment(store.create_experiment("train", {})).environment
     assert env["python"] == platform.python_version()
     assert (env["torch"], env["torchvision"]) == (torch.__version__, torchvision.__version__)
     assert env["hostname"] == socket.gethostname() and env["device"] in ("cpu", "cuda", "mps")
@@ -397,7 +397,7 @@ def test_forgotten_store_and_dead_reader_threads_release_resources(db_path: Path
     writer_thread.join(30)
     assert not writer_thread.is_alive()
     with Store(db_path) as again:
-        assert [e["id"] for e in again.experiments()] == [exp]
+        assert [e.id for e in again.experiments()] == [exp]
 
 
 def test_store_refuses_use_after_fork(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,8 +430,8 @@ def test_processes_create_and_write_one_file(db_path: Path) -> None:
     with Store(db_path) as s:
         assert s.schema_version() == len(MIGRATIONS)
         assert len(s.experiments()) == 3
-        assert [r["epochs_done"] for r in s.runs()] == [3] * 60
-        assert {r["status"] for r in s.runs()} == {"finished"}
+        assert [r.epochs_done for r in s.runs()] == [3] * 60
+        assert {r.status for r in s.runs()} == {"finished"}
 
 
 KILLED_SCRIPT = """
@@ -452,7 +452,7 @@ def test_sigkilled_writer_loses_no_committed_epoch(db_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr
     with Store(db_path) as s:
-        assert s.get_run(1)["status"] == "running"
+        assert s.get_run(1).status == "running"
         assert s.mark_interrupted() == [1]
         assert [e["epoch"] for e in s.epochs(1)] == [1, 2, 3, 4, 5]
-        assert s.get_run(1)["epochs_done"] == 5
+        assert s.get_run(1).epochs_done == 5

@@ -180,16 +180,16 @@ def test_train_job_records_everything_in_the_store(tmp_path, digits):
     epochs = [e for e in events if isinstance(e, EpochFinished)]
     assert [e.epoch for e in epochs] == [1, 2] and epochs[0].run_id == result["run_id"]
     run = store.get_run(result["run_id"])
-    assert run["status"] == "finished" and run["kind"] == "train"
-    assert run["epochs_done"] == 2 and run["test_accuracy"] == result["test_accuracy"]
-    assert run["best_val_accuracy"] == max(e.val_accuracy for e in epochs)
-    assert run["params"] == result["params"] > 0
-    assert run["config"]["dataset"]["name"] == "digits"
+    assert run.status == "finished" and run.kind == "train"
+    assert run.epochs_done == 2 and run.test_accuracy == result["test_accuracy"]
+    assert run.best_val_accuracy == max(e.val_accuracy for e in epochs)
+    assert run.params == result["params"] > 0
+    assert run.config["dataset"]["name"] == "digits"
     rows = store.epochs(result["run_id"])
     assert [r["val_accuracy"] for r in rows] == [e.val_accuracy for e in epochs]
-    state = load_checkpoint(run["checkpoint"])
+    state = load_checkpoint(run.checkpoint)
     assert state["epoch"] == 2 and "rng" in state and "optimizer" in state
-    assert store.get_experiment(run["experiment_id"])["status"] == "finished"
+    assert store.get_experiment(run.experiment_id).status == "finished"
     store.close()
 
 
@@ -206,7 +206,7 @@ def test_train_job_cancel_and_failure_are_recorded(tmp_path, digits, monkeypatch
     job.run(cancel_after_first_epoch)
     assert isinstance(events[-1], JobCancelled)
     run = store.get_run(job.run_id)
-    assert run["status"] == "cancelled" and len(store.epochs(job.run_id)) == 1
+    assert run.status == "cancelled" and len(store.epochs(job.run_id)) == 1
 
     def explode(self):
         raise RuntimeError("out of memory (simulated)")
@@ -217,7 +217,7 @@ def test_train_job_cancel_and_failure_are_recorded(tmp_path, digits, monkeypatch
     failing.run(events.append)
     assert isinstance(events[-1], JobFailed) and "simulated" in events[-1].error
     run = store.get_run(failing.run_id)
-    assert run["status"] == "failed" and "simulated" in run["error"]
+    assert run.status == "failed" and "simulated" in run.error
     store.close()
 
 
@@ -246,5 +246,5 @@ def test_train_job_loads_a_dataset_by_name(tmp_path):
     job = TrainJob(tiny_cell(), "digits", TrainConfig(epochs=1, **QUICK), store)
     assert job.describe() == "train darts-v2 on digits" and job.total() == 1
     result = job.execute(lambda event: None, job.token)
-    assert result["dataset"] == "digits" and store.get_run(result["run_id"])["macs"] > 0
+    assert result["dataset"] == "digits" and store.get_run(result["run_id"]).macs > 0
     store.close()
