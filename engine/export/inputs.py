@@ -16,16 +16,16 @@ def run_inputs(store: Any, run: Any) -> dict[str, Any]:
     recorded dataset (runs trained before the preprocessing was recorded)."""
     chain = [run]
     try:
-        chain += store.lineage(run["id"])[1:]
+        chain += store.lineage(run.id)[1:]
     except Exception:  # noqa: BLE001 - a missing parent only loses the description
         pass
     for row in chain:
-        cfg = row.get("config") or {}
+        cfg = row.config
         if cfg.get("preprocessing"):
             return {"preprocessing": cfg["preprocessing"],
                     "class_names": cfg.get("class_names") or None}
     for row in chain:
-        spec = (row.get("config") or {}).get("dataset")
+        spec = row.config.get("dataset")
         if isinstance(spec, dict) and spec.get("name"):
             try:
                 from engine.data import load_spec
