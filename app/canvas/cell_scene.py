@@ -152,7 +152,8 @@ class CellScene(PaletteDropTarget, KeyboardSelection, QGraphicsScene):
                 self.output_item.setPos(*output_position(self.cell, positions))
                 for edge in self.output_item.edges:
                     edge.update_path()
-            self.place_labels()
+            if len(self.cell.nodes) <= MAX_OUTPUT_CURVES:   # big cells: a move stays cheap
+                self.place_labels()
             return
         self.rebuild()
 
