@@ -33,6 +33,7 @@ from app.jobs.outcome import infeasible
 from app.panels.plot_style import short_number
 from engine.compress.runs import can_compress
 from engine.jobs import Job
+from engine.search.executors import EXECUTORS
 
 
 def _spin(lo: int, hi: int, value: int, tip: str = "") -> QSpinBox:
@@ -214,6 +215,18 @@ class SearchDialog(_JobDialog):
                          ("Minimise also:", self.cost_objective),
                          ("Max params:", self.max_params), ("Max MACs:", self.max_macs)):
             self.form.addRow(label, w)
+        self.executor = QComboBox()   # where trials run: the engine's executor registry
+        for kind in EXECUTORS.values():
+            self.executor.addItem(kind.title, kind.name)
+            self.executor.setItemData(self.executor.count() - 1, kind.description,
+                                      Qt.ItemDataRole.ToolTipRole)
+        self.workers = _spin(1, 1024, d["workers"], "trials in flight at once")
+        self.address = QLineEdit(d["address"])
+        self.address.setPlaceholderText("empty: a local Ray; auto or HOST:PORT: a cluster")
+        for label, w in (("Run trials:", self.executor), ("Workers:", self.workers),
+                         ("Ray address:", self.address)):
+            self.form.addRow(label, w)
+        self.executor.currentIndexChanged.connect(self._sync)
         self.evaluator.currentTextChanged.connect(self._sync)
         self._sync()
         if last:
@@ -228,13 +241,16 @@ class SearchDialog(_JobDialog):
             if s.get(key) is not None and (box.isEditable() or box.findText(str(s[key])) >= 0):
                 box.setCurrentText(str(s[key]))
         for spin, key in ((self.budget, "budget"), (self.seed, "seed"),
-                          (self.epochs, "epochs_per_trial"), (self.subset, "subset")):
+                          (self.epochs, "epochs_per_trial"), (self.subset, "subset"),
+                          (self.workers, "workers")):
             if isinstance(s.get(key), int):
                 spin.setValue(s[key])
         for edit, key in ((self.benchmark, "benchmark"), (self.objective, "objective"),
-                          (self.report, "report")):
+                          (self.report, "report"), (self.address, "address")):
             if isinstance(s.get(key), str):
                 edit.setText(s[key])
+        if (i := self.executor.findData(s.get("executor"))) >= 0:
+            self.executor.setCurrentIndex(i)
         cost = [o for o in s.get("objectives") or [] if o != "accuracy"]
         self.cost_objective.setCurrentText(cost[0] if cost else "none")
         for edit, key in ((self.max_params, "max_params"), (self.max_macs, "max_macs")):
@@ -253,6 +269,7 @@ class SearchDialog(_JobDialog):
             w.setEnabled(tabular)
         for w in (self.dataset, self.epochs, self.subset):
             w.setEnabled(not tabular)
+        self.address.setEnabled(self.executor.currentData() == "ray")
         if tabular:
             self.space.setCurrentText("nas-bench-201")
 
@@ -282,7 +299,9 @@ class SearchDialog(_JobDialog):
                 "report": self.report.text().strip(),
                 "objectives": ["accuracy"] + ([] if cost == "none" else [cost]),
                 "max_params": self._limit(self.max_params, "max params"),
-                "max_macs": self._limit(self.max_macs, "max MACs")}
+                "max_macs": self._limit(self.max_macs, "max MACs"),
+                "executor": self.executor.currentData(), "workers": self.workers.value(),
+                "address": self.address.text().strip()}
 
     def make_job(self) -> Job:
         settings = self.settings()

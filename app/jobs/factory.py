@@ -56,7 +56,8 @@ def search_defaults() -> dict[str, Any]:
     return {"space": "darts", "strategy": default_strategy(2), "budget": 8, "seed": 0,
             "evaluator": "train", "dataset": "digits", "epochs_per_trial": 2, "subset": None,
             "benchmark": "", "objective": "val_accuracy", "report": "test_accuracy",
-            "objectives": ["accuracy", "params"], "max_params": None, "max_macs": None}
+            "objectives": ["accuracy", "params"], "max_params": None, "max_macs": None,
+            "executor": "local", "workers": 1, "address": ""}
 
 
 def search_config(settings: dict[str, Any]) -> Any:
@@ -90,9 +91,16 @@ def search_config(settings: dict[str, Any]) -> Any:
                      "epochs": int(s["epochs_per_trial"]),
                      "subset": int(s["subset"]) if s.get("subset") else None}
     constraints = {k: float(s[k]) for k in ("max_params", "max_macs") if s.get(k)}
+    from engine.search.executors import ExecutorError, ExecutorSettings, executor_available
+
+    address = str(s.get("address") or "").strip() or None
+    if (why := executor_available(s["executor"])) is not None:
+        raise ExecutorError(why)
+    executor = ExecutorSettings(s["executor"], address if s["executor"] == "ray" else None)
     return SearchConfig(space=space, evaluator=evaluator, strategy=s["strategy"],
                         budget=int(s["budget"]), seed=int(s["seed"]),
-                        objectives=list(s["objectives"]), constraints=constraints)
+                        objectives=list(s["objectives"]), constraints=constraints,
+                        workers=max(1, int(s["workers"])), executor=executor.to_dict())
 
 
 def search_job(settings: dict[str, Any], store: Any) -> Job:

@@ -170,7 +170,8 @@ class JobRow(QFrame):
             tail = f"{name} {value:.3f}" if value is not None else ev.status
             self.trial_counts[rec.status if rec is not None else ev.status] = \
                 self.trial_counts.get(rec.status if rec is not None else ev.status, 0) + 1
-            self.last_trial = f"trial {ev.trial}: {tail}"
+            where = f" on {rec.worker}" if rec is not None and rec.worker else ""
+            self.last_trial = f"trial {ev.trial}: {tail}{where}"
             self.status.setText(self.trial_status())
         elif isinstance(ev, LogMessage) and ev.level != "info":
             self.status.setText(f"{ev.level}: {ev.message}")

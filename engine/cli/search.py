@@ -8,6 +8,7 @@ import statistics
 import sys
 from typing import Any
 
+from engine.search.executors import describe_executors, executor_names
 from engine.search.strategies import describe_strategies, strategy_names
 
 SPACES = ("darts", "nas-bench-201", "mbconv")
@@ -19,7 +20,9 @@ def add_parser(sub: Any) -> None:
         description="Search a space of architectures. Every trial is recorded in the "
         "experiment database as it finishes; `--resume ID` continues a killed search.",
         epilog="strategies:\n" + "\n".join(f"  {name:<11} {text}" for name, text
-                                            in describe_strategies().items()),
+                                            in describe_strategies().items())
+        + "\nexecutors:\n" + "\n".join(f"  {name:<11} {text}" for name, text
+                                       in describe_executors().items()),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--space", help="darts, nas-bench-201, mbconv or a space JSON file "
                    "(default: nas-bench-201 with --benchmark, else darts)")
@@ -51,7 +54,25 @@ def add_parser(sub: Any) -> None:
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=0)
     seeds.add_argument("--seeds", metavar="A..B", help="one independent search per seed")
-    p.add_argument("--workers", type=int, default=1, help="parallel trials (process pool)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="trials in flight at once (default 1; more: the process pool unless "
+                   "--executor says otherwise)")
+    p.add_argument("--executor", choices=executor_names(),
+                   help="where trials run (listed below; default: local, or pool with "
+                   "--workers > 1; with --resume: as stored)")
+    p.add_argument("--address", metavar="auto|HOST:PORT",
+                   help="ray: join the Ray cluster there (default: start a local Ray of "
+                   "--workers CPUs for this search)")
+    p.add_argument("--cpus-per-trial", type=float, default=1.0, metavar="N",
+                   help="ray: CPUs each trial reserves (default 1)")
+    p.add_argument("--gpus-per-trial", type=float, default=0.0, metavar="N",
+                   help="ray: GPUs each trial reserves (default 0: trials train on CPU)")
+    p.add_argument("--keep-checkpoints", action="store_true",
+                   help="keep each trial's checkpoint next to the store (from a cluster, "
+                   "the bytes come back to this machine)")
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="trials write their checkpoints to DIR (a path every node shares); "
+                   "implies --keep-checkpoints")
     p.add_argument("--population", type=int, help="evolution: population size")
     p.add_argument("--sample", type=int, help="evolution: sample size")
     p.add_argument("--search-epochs", type=int, default=1,
@@ -121,9 +142,12 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
         else:
             if args.objective or args.report:
                 raise CliError("--objective/--report name benchmark columns; use --benchmark")
+            keep = bool(getattr(args, "keep_checkpoints", False)
+                        or getattr(args, "checkpoint_dir", None))
             evaluator = TrainEvaluator(args.dataset, epochs=args.epochs_per_trial,
                                        subset=args.subset, batch_size=args.batch_size,
-                                       lr=args.lr)
+                                       lr=args.lr,
+                                       train_options={"checkpoint": True} if keep else None)
             try:  # the same settings every trial trains with: refuse them once, here
                 evaluator.config(seed, None)
             except ValueError as exc:
@@ -160,8 +184,43 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
     return SearchConfig(space=space.spec(), evaluator=evaluator.spec(), strategy=strategy,
                         budget=args.budget, seed=seed, objectives=objectives,
                         constraints=constraints.to_dict(), strategy_options=strategy_options,
-                        workers=max(1, args.workers),
+                        workers=max(1, args.workers), executor=executor_settings(args).to_dict(),
                         schedule=schedule.to_dict() if schedule.kind != "none" else {}), evaluator
+
+
+def executor_settings(args: argparse.Namespace, stored: dict[str, Any] | None = None,
+                      workers: int = 1) -> Any:
+    """``ExecutorSettings`` from the arguments (``stored``: a resumed search's config,
+    whose executor is used when no --executor is given); bad input raises ``CliError``."""
+    from pathlib import Path
+
+    from engine.cli import CliError
+    from engine.search.executors import ExecutorError, ExecutorSettings
+
+    kind = getattr(args, "executor", None)
+    try:
+        if stored is not None and kind is None:
+            return ExecutorSettings.from_config(stored.get("executor"), workers)
+        kind = kind or ("pool" if (getattr(args, "workers", 1) or 1) > 1 else "local")
+        folder = getattr(args, "checkpoint_dir", None)
+        return ExecutorSettings(kind, getattr(args, "address", None),
+                                getattr(args, "cpus_per_trial", 1.0),
+                                getattr(args, "gpus_per_trial", 0.0),
+                                str(Path(folder).expanduser().resolve()) if folder else None)
+    except ExecutorError as exc:
+        raise CliError(str(exc)) from None
+
+
+def start_executor(settings: Any, workers: int) -> Any:
+    """The executor (a local Ray started, a cluster joined) before any experiment is
+    created, so that a missing Ray or an unreachable address exits 2."""
+    from engine.cli import CliError
+    from engine.search.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(settings, workers)
+    except ExecutorError as exc:
+        raise CliError(str(exc)) from None
 
 
 class Printer:
@@ -180,6 +239,8 @@ class Printer:
             for key in dict.fromkeys([*rec.objectives, "test_accuracy", "params", "macs"]):
                 if (value := rec.value(key)) is not None:
                     parts.append(f"{key}={value:.6g}")
+            if rec.worker:
+                parts.append(f"on {rec.worker}")
             if event.error:
                 parts.append(event.error.splitlines()[0])
             print("  ".join(parts), file=self.out, flush=True)
@@ -256,11 +317,19 @@ def run(args: argparse.Namespace) -> int:
         if args.resume is not None:
             from engine.search.job import resume_search
 
-            store.mark_interrupted()
             try:
-                result = resume_search(store, args.resume, printer)
-            except (StoreError, ValueError) as exc:
+                exp = store.get_experiment(args.resume)
+            except StoreError as exc:
                 raise CliError(str(exc)) from None
+            stored = exp.config if isinstance(exp.config, dict) else {}
+            workers = int(stored.get("workers") or 1)
+            settings = executor_settings(args, stored, workers)
+            store.mark_interrupted()
+            with start_executor(settings, workers) as executor:
+                try:
+                    result = resume_search(store, args.resume, printer, executor=executor)
+                except (StoreError, ValueError) as exc:
+                    raise CliError(str(exc)) from None
             if result is None:
                 raise CliError(f"search failed: {printer.error}", 1)
             results = [result]
@@ -268,12 +337,15 @@ def run(args: argparse.Namespace) -> int:
             from engine.search.job import SearchJob
 
             seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
+            configs = [build_config(args, seed) for seed in seeds]
             results = []
-            for seed in seeds:
-                config, evaluator = build_config(args, seed)
-                name = args.name if len(seeds) == 1 or not args.name else f"{args.name} s{seed}"
-                job = SearchJob(config, store, name=name, evaluator=evaluator)
-                results.append(_run_one(job, printer))
+            with start_executor(executor_settings(args), max(1, args.workers)) as executor:
+                for seed, (config, evaluator) in zip(seeds, configs, strict=True):
+                    name = args.name if len(seeds) == 1 or not args.name \
+                        else f"{args.name} s{seed}"
+                    job = SearchJob(config, store, name=name, evaluator=evaluator,
+                                    executor=executor)
+                    results.append(_run_one(job, printer))
     finally:
         store.close()
     if all(r.get("best") is None for r in results):

@@ -277,10 +277,13 @@ class TrainEvaluator(Evaluator):
         from engine.train import train_design
 
         ctx = context or {}
-        result = train_design(self.adapt(design), self.splits(), self.config(seed, budget),
+        config = self.config(seed, budget)
+        result = train_design(self.adapt(design), self.splits(), config,
                               store=ctx.get("store"), experiment_id=ctx.get("experiment_id"),
                               parent_id=ctx.get("parent_id"), token=ctx.get("token"),
-                              emit=ctx.get("emit"))
+                              emit=ctx.get("emit"),
+                              checkpoint_path=ctx.get("checkpoint_path") if config.checkpoint
+                              else None)
         metrics = {k: float(v) for k, v in result.items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "run_id"}
         metrics["run_id"] = result.get("run_id")

@@ -9,8 +9,11 @@ resumed search reaches the same result as an uninterrupted one with the same see
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import platform
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,9 +28,10 @@ from engine.search.evaluators import (
     TrialOutcome,
     evaluator_from_spec,
 )
-from engine.search.executors import TrialTask, make_executor
+from engine.search.executors import Executor, ExecutorSettings, TrialTask, make_executor
 from engine.search.halving import Schedule, run_bracket
 from engine.search.pareto import front_summary, score
+from engine.search.remote import record_result
 from engine.search.strategies import make_strategy
 from engine.store.records import TrialRecord, objective_names
 
@@ -49,6 +53,7 @@ class SearchConfig:
     workers: int = 1
     schedule: dict[str, Any] = field(default_factory=dict)  # successive halving / Hyperband
     max_rejected: int | None = None   # default: 20 x budget, at least 1000
+    executor: dict[str, Any] = field(default_factory=dict)  # ExecutorSettings: where trials run
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,8 +86,10 @@ class SearchJob(Job):
 
     def __init__(self, config: SearchConfig, store: Any = None, *,
                  experiment_id: int | None = None, name: str | None = None,
-                 job_id: str | None = None, evaluator: Evaluator | None = None) -> None:
+                 job_id: str | None = None, evaluator: Evaluator | None = None,
+                 executor: Executor | None = None) -> None:
         super().__init__(job_id)
+        self.executor = executor   # given: the caller owns it (started, shut down)
         self.config = config
         self.store = store
         self.experiment_id = experiment_id
@@ -94,6 +101,7 @@ class SearchJob(Job):
             {**config.to_dict(), "evaluator": {**config.evaluator,
                                                "objective": self.evaluator.objective}}))
         self.schedule = Schedule.from_dict(config.schedule)
+        self.executor_settings = ExecutorSettings.from_config(config.executor, config.workers)
         self.trials: dict[int, TrialRecord] = {}
         self._partial: dict[int, TrialRecord] = {}
 
@@ -152,12 +160,14 @@ class SearchJob(Job):
         context = {"store": store, "experiment_id": self.experiment_id, "token": token,
                    # a trial's epochs reach the studio's live curves (in-process trials)
                    "emit": lambda ev: emit(ev) if isinstance(ev, EpochFinished) else None}
+        self._context, self._token = context, token
         max_rejected = cfg.max_rejected or max(1000, 20 * cfg.budget)
         pending = sorted(strategy.pending.values(), key=lambda c: c.trial)
         brackets = self.schedule.brackets()
         status = "finished"
         try:
-            with make_executor(cfg.workers, context) as executor:
+            with (contextlib.nullcontext(self.executor) if self.executor is not None else
+                  make_executor(self.executor_settings, cfg.workers)) as executor:
                 if pending:  # asked before the kill: finish exactly that batch first
                     self._run_batch(pending, stored, executor, strategy, counts, emit)
                 while counts["evaluated"] < cfg.budget:
@@ -203,28 +213,44 @@ class SearchJob(Job):
         parent = self.trials.get(cand.parent) if cand.parent is not None else None
         return TrialTask(self.evaluator, design, cand.code, cand.trial,
                          trial_seed(self.config.seed, cand.trial), budget,
-                         parent.run_id if parent else None)
+                         parent.run_id if parent else None, self.experiment_id,
+                         self.store is not None, self.executor_settings.checkpoint_dir)
+
+    def _outcome(self, task: TrialTask, future: Any) -> TrialOutcome:
+        """A finished future's outcome, its training run recorded here (the one writer)."""
+        return record_result(self.store, task, future.result())
+
+    def _as_finished(self, futures: dict[Any, Any]) -> Iterator[Any]:
+        """The futures as they finish (ties in trial order); cancellable while waiting."""
+        waiting = set(futures)
+        while waiting:
+            done, waiting = cf.wait(waiting, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            yield from sorted(done, key=lambda f: futures[f][0].trial)
+            if waiting:
+                self._token.check()
 
     def _run_batch(self, batch: list[Candidate], stored: dict[int, TrialRecord],
                    executor: Any, strategy: Strategy, counts: dict[str, int],
                    emit: EventSink) -> None:
-        """Evaluate a batch (one candidate per worker); record and tell in trial order."""
+        """Evaluate a batch (one candidate per worker); record each trial as it finishes,
+        tell the strategy in trial order."""
+        records = {c.trial: stored[c.trial] for c in batch if c.trial in stored}
         futures = {}
         for cand in batch:
             if cand.trial in stored:
                 continue
             design = self.space.decode(cand.code)
             early, costs = self._check(design, cand)
-            fut = executor.submit(self._task(design, cand)) if early is None else early
-            futures[cand.trial] = (design, fut, costs)
+            if early is not None:
+                records[cand.trial] = self._record(cand, design, early, costs)
+                continue
+            task = self._task(design, cand)
+            futures[executor.submit(task, self._context)] = (cand, design, costs, task)
+        for fut in self._as_finished(futures):
+            cand, design, costs, task = futures[fut]
+            records[cand.trial] = self._record(cand, design, self._outcome(task, fut), costs)
         for cand in batch:
-            if cand.trial in stored:
-                record = stored[cand.trial]
-            else:
-                design, fut, costs = futures[cand.trial]
-                outcome = fut if isinstance(fut, TrialOutcome) else fut.result()
-                record = self._record(cand, design, outcome, costs)
-            self._tell(cand, record, strategy, counts, emit)
+            self._tell(cand, records[cand.trial], strategy, counts, emit)
 
     def _run_bracket(self, batch: list[Candidate], rungs: list[float],
                      stored: dict[int, TrialRecord], executor: Any, strategy: Strategy,
@@ -251,7 +277,8 @@ class SearchJob(Job):
                 (t not in stored or stored[t].status != "rejected")]
 
         def evaluate(trial: int, budget: float) -> Any:
-            return executor.submit(self._task(designs[trial], by_trial[trial], budget))
+            task = self._task(designs[trial], by_trial[trial], budget)
+            return _Pending(self, task, executor.submit(task, self._context))
 
         def on_rung(trial: int, outcome: TrialOutcome, history: dict[str, float]) -> None:
             if self.store is not None:
@@ -406,8 +433,21 @@ def _short(v: float) -> str:
     return f"{v:g}"
 
 
+class _Pending:
+    """A rung's evaluation: ``result()`` waits for it and records its run."""
+
+    def __init__(self, job: SearchJob, task: TrialTask, future: Any) -> None:
+        self.job, self.task, self.future = job, task, future
+
+    def result(self) -> TrialOutcome:
+        for _ in self.job._as_finished({self.future: (self.task,)}):
+            pass
+        return self.job._outcome(self.task, self.future)
+
+
 def resume_search(store: Any, experiment_id: int, emit: EventSink,
-                  job_id: str | None = None) -> dict[str, Any] | None:
+                  job_id: str | None = None, executor: Executor | None = None
+                  ) -> dict[str, Any] | None:
     """Continue a search experiment after a kill; returns the job's result (None if it
     failed or was cancelled: see the emitted events)."""
     exp = store.get_experiment(experiment_id)
@@ -415,5 +455,6 @@ def resume_search(store: Any, experiment_id: int, emit: EventSink,
         raise ValueError(f"experiment {experiment_id} is a {exp.kind!r} experiment, "
                          "not a search")
     config = SearchConfig.from_dict(exp.config)
-    job = SearchJob(config, store, experiment_id=experiment_id, job_id=job_id)
+    job = SearchJob(config, store, experiment_id=experiment_id, job_id=job_id,
+                    executor=executor)
     return job.run(emit)

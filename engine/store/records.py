@@ -212,6 +212,16 @@ class TrialRecord(_Row):
     def costs(self) -> dict[str, float]:
         return {k: v for k in COST_NAMES if (v := number(self.metrics.get(k))) is not None}
 
+    @property
+    def worker(self) -> str | None:
+        """Where a pool or Ray worker ran the trial ("host (node N, pid P)"); None for a
+        trial run in the search's own process."""
+        w = self.metrics.get("worker")
+        if not isinstance(w, dict) or not w.get("host"):
+            return None
+        where = ", ".join(f"{k} {w[k]}" for k in ("node", "pid") if w.get(k) is not None)
+        return f"{w['host']} ({where})" if where else str(w["host"])
+
     def value(self, name: str) -> float | None:
         """A metric of this trial as a finite number (None when missing)."""
         if name in self.objectives:

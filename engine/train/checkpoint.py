@@ -43,15 +43,14 @@ def run_checkpoint_dir(run_id: int | str, db_path: str | Path | None = None) -> 
     return path
 
 
-def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
-    """Write ``state`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+def _write_atomic(path: str | Path, write: Any) -> Path:
+    """``write(file)`` into a temporary file next to ``path``, fsync, ``os.replace``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    payload = {"format": FORMAT, "version": VERSION, **state}
     try:
         with tmp.open("wb") as fh:
-            torch.save(payload, fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -59,6 +58,17 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
+    """Write ``state`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    payload = {"format": FORMAT, "version": VERSION, **state}
+    return _write_atomic(path, lambda fh: torch.save(payload, fh))
+
+
+def save_checkpoint_bytes(data: bytes, path: str | Path) -> Path:
+    """Write a checkpoint file's bytes (from a remote worker) to ``path`` atomically."""
+    return _write_atomic(path, lambda fh: fh.write(data))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -198,7 +198,8 @@ class TrainJob(Job):
 def train_design(design: Any, dataset_splits: DatasetSplits | str, config: TrainConfig,
                  store: Any = None, *, emit: EventSink | None = None,
                  token: CancelToken | None = None, experiment_id: int | None = None,
-                 parent_id: int | None = None, run_id: int | None = None) -> dict[str, Any]:
+                 parent_id: int | None = None, run_id: int | None = None,
+                 checkpoint_path: str | Path | None = None) -> dict[str, Any]:
     """Train in this thread and return the result dict; errors and ``Cancelled`` propagate.
 
     Keys: run_id (None without a store), experiment_id, val_accuracy (= best),
@@ -206,7 +207,8 @@ def train_design(design: Any, dataset_splits: DatasetSplits | str, config: Train
     (the trained module with its best-validation weights).
     """
     job = TrainJob(design, dataset_splits, config, store, run_id=run_id,
-                   experiment_id=experiment_id, parent_id=parent_id)
+                   experiment_id=experiment_id, parent_id=parent_id,
+                   checkpoint_path=checkpoint_path)
     if token is not None:
         job.token = token
     sink: EventSink = emit or _ignore
