@@ -51,6 +51,14 @@ def _combo(items: tuple[str, ...] | list[str], value: str) -> QComboBox:
     return box
 
 
+def _skip_bad_images_box(checked: bool) -> QCheckBox:
+    box = QCheckBox("Skip unreadable images")
+    box.setToolTip("image folders: leave out corrupt or empty image files (the log lists "
+                   "them) instead of refusing the dataset")
+    box.setChecked(bool(checked))
+    return box
+
+
 class _JobDialog(QDialog):
     """Common frame: a form, an error line, OK (labelled for the action) / Cancel."""
 
@@ -120,6 +128,7 @@ class TrainDialog(_JobDialog):
                                           "improvement (0: never)")
         self.channels = _spin(1, 1024, d["channels"], "cell networks: initial channels")
         self.layers = _spin(1, 100, d["layers"], "cell networks: number of cells")
+        self.skip_bad_images = _skip_bad_images_box(d["skip_bad_images"])
         is_cell = getattr(design, "kind", "") == "cell"
         self.channels.setEnabled(is_cell)
         self.layers.setEnabled(is_cell)
@@ -139,7 +148,8 @@ class TrainDialog(_JobDialog):
                          ("Batch size:", self.batch_size), ("Learning rate:", self.lr),
                          ("Optimizer:", self.optimizer), ("Subset (0 = all):", self.subset),
                          ("Seed:", self.seed), ("Early-stop patience:", self.patience),
-                         ("Channels (cells):", self.channels), ("Layers (cells):", self.layers)):
+                         ("Channels (cells):", self.channels), ("Layers (cells):", self.layers),
+                         ("", self.skip_bad_images)):
             self.form.addRow(label, w)
         self.form.addRow(self.size_note)
 
@@ -148,7 +158,8 @@ class TrainDialog(_JobDialog):
                 "batch_size": self.batch_size.value(), "lr": self.lr.value(),
                 "optimizer": self.optimizer.currentText(), "subset": self.subset.value() or None,
                 "seed": self.seed.value(), "patience": self.patience.value() or None,
-                "channels": self.channels.value(), "layers": self.layers.value()}
+                "channels": self.channels.value(), "layers": self.layers.value(),
+                "skip_bad_images": self.skip_bad_images.isChecked()}
 
     def make_job(self) -> Job:
         return factory.train_job(self.design, self.settings(), self.store)
@@ -189,6 +200,12 @@ class SearchDialog(_JobDialog):
         self.epochs = _spin(1, 100, d["epochs_per_trial"])
         self.subset = _spin(0, 10_000_000, d["subset"] or 0,
                             "train on this many images (0: all)")
+        self.skip_bad_images = _skip_bad_images_box(d["skip_bad_images"])
+        self.skip_bad_rows = QCheckBox("Skip bad rows")
+        self.skip_bad_rows.setToolTip("keep a cell's first row when the table lists it twice "
+                                      "and leave out rows with NaN/inf values (otherwise "
+                                      "the table is refused, naming the line)")
+        self.skip_bad_rows.setChecked(bool(d["skip_bad_rows"]))
         self.benchmark = QLineEdit(d["benchmark"])
         self.benchmark.setPlaceholderText("CSV with a cellstr column")
         browse = QPushButton("Browse…")
@@ -208,9 +225,11 @@ class SearchDialog(_JobDialog):
                          ("", self.strategy_help), ("Budget (trials):", self.budget),
                          ("Seed:", seed_row),
                          ("Evaluate by:", self.evaluator), ("Dataset:", self.dataset),
-                         ("Epochs per trial:", self.epochs), ("Subset (0 = all):", self.subset)):
+                         ("Epochs per trial:", self.epochs), ("Subset (0 = all):", self.subset),
+                         ("", self.skip_bad_images)):
             self.form.addRow(label, w)
         self.form.addRow("Benchmark table:", bench_row)
+        self.form.addRow("", self.skip_bad_rows)
         for label, w in (("Objective column:", self.objective), ("Report column:", self.report),
                          ("Minimise also:", self.cost_objective),
                          ("Max params:", self.max_params), ("Max MACs:", self.max_macs)):
@@ -251,6 +270,10 @@ class SearchDialog(_JobDialog):
                 edit.setText(s[key])
         if (i := self.executor.findData(s.get("executor"))) >= 0:
             self.executor.setCurrentIndex(i)
+        for box, key in ((self.skip_bad_images, "skip_bad_images"),
+                         (self.skip_bad_rows, "skip_bad_rows")):
+            if isinstance(s.get(key), bool):
+                box.setChecked(s[key])
         cost = [o for o in s.get("objectives") or [] if o != "accuracy"]
         self.cost_objective.setCurrentText(cost[0] if cost else "none")
         for edit, key in ((self.max_params, "max_params"), (self.max_macs, "max_macs")):
@@ -265,9 +288,9 @@ class SearchDialog(_JobDialog):
 
     def _sync(self) -> None:
         tabular = self.evaluator.currentText() == "tabular"
-        for w in (self.benchmark, self.objective, self.report):
+        for w in (self.benchmark, self.objective, self.report, self.skip_bad_rows):
             w.setEnabled(tabular)
-        for w in (self.dataset, self.epochs, self.subset):
+        for w in (self.dataset, self.epochs, self.subset, self.skip_bad_images):
             w.setEnabled(not tabular)
         self.address.setEnabled(self.executor.currentData() == "ray")
         if tabular:
@@ -301,7 +324,9 @@ class SearchDialog(_JobDialog):
                 "max_params": self._limit(self.max_params, "max params"),
                 "max_macs": self._limit(self.max_macs, "max MACs"),
                 "executor": self.executor.currentData(), "workers": self.workers.value(),
-                "address": self.address.text().strip()}
+                "address": self.address.text().strip(),
+                "skip_bad_images": self.skip_bad_images.isChecked(),
+                "skip_bad_rows": self.skip_bad_rows.isChecked()}
 
     def make_job(self) -> Job:
         settings = self.settings()

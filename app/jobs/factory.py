@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.jobs import Job
+from engine.search.defaults import SMALL_DARTS_SPACE, TRAINED_TRIAL
 from engine.search.strategies import default_strategy, describe_strategies, strategy_names
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
@@ -17,14 +18,12 @@ SPACES = ("darts", "nas-bench-201", "mbconv")
 STRATEGIES = strategy_names()
 STRATEGY_HELP = describe_strategies()
 
-# A small DARTS-space network that trains on digits in seconds per epoch on a CPU.
-SMALL_DARTS_SPACE = {"space": "darts", "channels": 8, "layers": 3, "nodes": 3}
 
 
 def train_defaults() -> dict[str, Any]:
     return {"dataset": "digits", "epochs": 5, "batch_size": 64, "lr": 0.05,
             "optimizer": "sgd", "subset": None, "seed": 0, "patience": None,
-            "channels": 16, "layers": 5}
+            "channels": 16, "layers": 5, "skip_bad_images": False}
 
 
 def train_job(design: Any, settings: dict[str, Any], store: Any) -> Job:
@@ -46,16 +45,19 @@ def train_job(design: Any, settings: dict[str, Any], store: Any) -> Job:
     dataset = str(s["dataset"]).strip()
     if not dataset:
         raise ValueError("choose a dataset (digits is built in)")
-    return TrainJob(design, dataset, config, store, name=s.get("name") or None)
+    return TrainJob(design, dataset, config, store, name=s.get("name") or None,
+                    skip_bad_images=bool(s.get("skip_bad_images")))
 
 
 def search_defaults() -> dict[str, Any]:
-    # Two epochs on the whole digits training split: a few seconds per small trial on a CPU
-    # and ~0.9 validation accuracy. (One epoch on 400 images left every trial at chance,
-    # 0.10, so the Pareto plot had nothing to compare.)
+    # The trial training shared with `nas-studio search` (engine/search/defaults.py): two
+    # epochs on the whole digits training split, ~0.9 validation accuracy.
     return {"space": "darts", "strategy": default_strategy(2), "budget": 8, "seed": 0,
-            "evaluator": "train", "dataset": "digits", "epochs_per_trial": 2, "subset": None,
-            "benchmark": "", "objective": "val_accuracy", "report": "test_accuracy",
+            "evaluator": "train", "dataset": TRAINED_TRIAL["dataset"],
+            "epochs_per_trial": TRAINED_TRIAL["epochs_per_trial"],
+            "subset": TRAINED_TRIAL["subset"], "skip_bad_images": False,
+            "benchmark": "", "skip_bad_rows": False,
+            "objective": "val_accuracy", "report": "test_accuracy",
             "objectives": ["accuracy", "params"], "max_params": None, "max_macs": None,
             "executor": "local", "workers": 1, "address": ""}
 
@@ -85,11 +87,14 @@ def search_config(settings: dict[str, Any]) -> Any:
         if s["space"] != "nas-bench-201":
             raise ValueError("a tabular benchmark holds nas-bench-201 cells: choose that space")
         evaluator = {"kind": "tabular", "path": str(path), "objective": s["objective"],
-                     "report": s["report"] or s["objective"]}
+                     "report": s["report"] or s["objective"],
+                     **({"skip_bad_rows": True} if s.get("skip_bad_rows") else {})}
     else:
         evaluator = {"kind": "train", "dataset": s["dataset"],
                      "epochs": int(s["epochs_per_trial"]),
-                     "subset": int(s["subset"]) if s.get("subset") else None}
+                     "subset": int(s["subset"]) if s.get("subset") else None,
+                     "batch_size": TRAINED_TRIAL["batch_size"], "lr": TRAINED_TRIAL["lr"],
+                     **({"skip_bad_images": True} if s.get("skip_bad_images") else {})}
     constraints = {k: float(s[k]) for k in ("max_params", "max_macs") if s.get(k)}
     from engine.search.executors import ExecutorError, ExecutorSettings, executor_available
 

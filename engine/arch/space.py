@@ -72,9 +72,36 @@ class SearchSpace:
             self.__dict__["_sizes"] = tuple(len(c) for c in self.choices())
         return self.__dict__["_sizes"]
 
-    def size(self) -> int:
-        """Number of distinct codes."""
+    def full_size(self) -> int:
+        """Number of distinct codes of the whole space (ignoring a restriction)."""
         return math.prod(self.sizes())
+
+    def size(self) -> int:
+        """Number of distinct codes (of the restriction when there is one)."""
+        allowed = self.__dict__.get("_allowed")
+        return len(allowed) if allowed is not None else self.full_size()
+
+    def restrict(self, codes: Sequence[Sequence[int]]) -> None:
+        """Sample and mutate only among ``codes`` from now on (a partial benchmark table:
+        the cells it lists).  Strategies that build codes otherwise ask ``allows``."""
+        allowed = sorted({self.check_code(c) for c in codes})
+        if not allowed:
+            raise SpaceError(f"{self.name}: cannot restrict the space to no codes")
+        self.__dict__["_allowed"] = allowed
+        self.__dict__["_allowed_set"] = frozenset(allowed)
+
+    def allows(self, code: Sequence[int]) -> bool:
+        """Whether ``code`` is in the restriction (always, without one)."""
+        allowed = self.__dict__.get("_allowed_set")
+        return allowed is None or tuple(code) in allowed
+
+    def nearest_allowed(self, code: Sequence[int], rng: random.Random) -> Code:
+        """``code`` when allowed, else one of the allowed codes fewest choices away."""
+        code = tuple(code)
+        allowed = self.__dict__.get("_allowed")
+        if allowed is None or code in self.__dict__["_allowed_set"]:
+            return code
+        return self._mutate_within(code, allowed, rng)
 
     def check_code(self, code: Sequence[int]) -> Code:
         sizes = self.sizes()
@@ -88,10 +115,19 @@ class SearchSpace:
         return code
 
     def sample_code(self, rng: random.Random) -> Code:
+        allowed = self.__dict__.get("_allowed")
+        if allowed is not None:
+            return allowed[rng.randrange(len(allowed))]
         return tuple(rng.randrange(n) for n in self.sizes())
 
     def mutate_code(self, code: Sequence[int], rng: random.Random) -> Code:
-        """Change exactly one choice (one with at least two options) to another option."""
+        """Change exactly one choice (one with at least two options) to another option.
+
+        In a restricted space: an allowed code one choice away, else one of the nearest
+        other allowed codes."""
+        allowed = self.__dict__.get("_allowed")
+        if allowed is not None:
+            return self._mutate_within(tuple(code), allowed, rng)
         sizes = self.sizes()
         free = [i for i, n in enumerate(sizes) if n > 1]
         if not free:
@@ -103,6 +139,18 @@ class SearchSpace:
         out = list(code)
         out[i] = new
         return tuple(out)
+
+    @staticmethod
+    def _mutate_within(code: Code, allowed: list[Code], rng: random.Random) -> Code:
+        best: list[Code] = []
+        best_d = len(code) + 1
+        for other in allowed:  # one pass over the listed codes
+            d = sum(a != b for a, b in zip(code, other, strict=True))
+            if 0 < d < best_d:
+                best, best_d = [other], d
+            elif d == best_d:
+                best.append(other)
+        return best[rng.randrange(len(best))] if best else code
 
     def sample(self, rng: random.Random) -> Design:
         """A uniformly random design of this space."""

@@ -8,6 +8,7 @@ import statistics
 import sys
 from typing import Any
 
+from engine.search.defaults import SMALL_DARTS_SPACE, TRAINED_TRIAL
 from engine.search.executors import describe_executors, executor_names
 from engine.search.strategies import describe_strategies, strategy_names
 
@@ -35,22 +36,33 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-params", type=float, help="reject designs with more parameters")
     p.add_argument("--max-macs", type=float, help="reject designs with more multiply-adds")
     p.add_argument("--max-latency-ms", type=float, help="reject slower designs (measured)")
-    p.add_argument("--dataset", default="digits", help="dataset to train trials on")
-    p.add_argument("--epochs-per-trial", type=int, default=1, metavar="N")
-    p.add_argument("--subset", type=int, help="train each trial on this many images")
+    p.add_argument("--dataset", default=TRAINED_TRIAL["dataset"],
+                   help=f"dataset to train trials on (default {TRAINED_TRIAL['dataset']})")
+    p.add_argument("--skip-bad-images", action="store_true",
+                   help="image folders: leave out unreadable or empty image files (listed)")
+    p.add_argument("--epochs-per-trial", type=int, default=TRAINED_TRIAL["epochs_per_trial"],
+                   metavar="N", help="training epochs per trial (default "
+                   f"{TRAINED_TRIAL['epochs_per_trial']}, as the studio's search dialog)")
+    p.add_argument("--subset", type=int, default=TRAINED_TRIAL["subset"],
+                   help="train each trial on this many images")
     p.add_argument("--schedule", choices=("none", "halving", "hyperband"), default="none",
                    help="stop weak trials early: successive halving or Hyperband from "
                    "--min-epochs up to --epochs-per-trial")
     p.add_argument("--min-epochs", type=float, default=1.0, help="smallest halving budget")
     p.add_argument("--eta", type=int, default=2, help="halving rate (keep 1/eta per rung)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--channels", type=int, help="cell spaces: initial channels")
+    p.add_argument("--batch-size", type=int, default=TRAINED_TRIAL["batch_size"])
+    p.add_argument("--lr", type=float, default=TRAINED_TRIAL["lr"])
+    small = ", ".join(f"{k} {v}" for k, v in SMALL_DARTS_SPACE.items() if k != "space")
+    p.add_argument("--channels", type=int,
+                   help=f"cell spaces: initial channels (darts default: {small})")
     p.add_argument("--layers", type=int, help="cell spaces: cells (per stage for nas-bench-201)")
     p.add_argument("--benchmark", metavar="CSV",
                    help="tabular benchmark: a CSV with a cellstr column (nas-bench-201 space)")
     p.add_argument("--objective", help="benchmark column to maximise")
     p.add_argument("--report", help="benchmark column to report for the best design")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="benchmark: keep a cell's first row when it is listed twice and leave "
+                   "out rows with NaN/inf values (default: refuse the table, naming the line)")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=0)
     seeds.add_argument("--seeds", metavar="A..B", help="one independent search per seed")
@@ -114,6 +126,8 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
             raise CliError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
     space_name = args.space or ("nas-bench-201" if args.benchmark else "darts")
     options: dict[str, Any] = {}
+    if space_name == "darts":  # the studio's small darts space unless sized here
+        options = {k: v for k, v in SMALL_DARTS_SPACE.items() if k != "space"}
     if space_name in BUILTIN_SPACES and space_name != "mbconv":
         if args.channels:
             options["channels"] = args.channels
@@ -138,7 +152,8 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
                 raise CliError("--benchmark needs --space nas-bench-201")
             if not args.objective:
                 raise CliError("--benchmark needs --objective COLUMN")
-            evaluator = TabularBenchmark(args.benchmark, args.objective, args.report, space)
+            evaluator = TabularBenchmark(args.benchmark, args.objective, args.report, space,
+                                         skip_bad_rows=args.skip_bad_rows)
         else:
             if args.objective or args.report:
                 raise CliError("--objective/--report name benchmark columns; use --benchmark")
@@ -146,7 +161,7 @@ def build_config(args: argparse.Namespace, seed: int) -> Any:
                         or getattr(args, "checkpoint_dir", None))
             evaluator = TrainEvaluator(args.dataset, epochs=args.epochs_per_trial,
                                        subset=args.subset, batch_size=args.batch_size,
-                                       lr=args.lr,
+                                       lr=args.lr, skip_bad_images=args.skip_bad_images,
                                        train_options={"checkpoint": True} if keep else None)
             try:  # the same settings every trial trains with: refuse them once, here
                 evaluator.config(seed, None)

@@ -32,6 +32,9 @@ def add_parser(sub: Any) -> None:
                    "folder of class subfolders (default: digits)")
     p.add_argument("--data-root", metavar="DIR", help="folder holding torchvision datasets")
     p.add_argument("--download", action="store_true", help="download the dataset if missing")
+    p.add_argument("--skip-bad-images", action="store_true",
+                   help="image folders: leave out unreadable or empty image files (listed) "
+                   "instead of refusing the dataset")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=None,
@@ -132,7 +135,7 @@ def _raise_user_error(failed: JobFailed) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.arch.sources import parse_input_shape, resolve_source
     from engine.arch.validate import DesignError
-    from engine.data import DatasetError, load_dataset
+    from engine.data import DatasetError, load_dataset, skipped_note
     from engine.store import open_store
     from engine.train import TrainConfig, TrainJob
 
@@ -155,9 +158,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     try:
         splits = load_dataset(args.dataset, root=args.data_root, download=args.download,
-                              seed=args.seed, image_size=shape[1] if shape else None)
+                              seed=args.seed, image_size=shape[1] if shape else None,
+                              skip_bad_images=args.skip_bad_images)
     except DatasetError as exc:
         raise CliError(str(exc)) from exc
+    note = skipped_note(splits)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     if shape is not None and shape[0] != splits.input_shape[0]:
         raise CliError(f"--input {args.input}: {splits.name} images have "
                        f"{splits.input_shape[0]} channel(s), not {shape[0]}")

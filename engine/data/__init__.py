@@ -19,7 +19,8 @@ ALIASES = {"cifar-10": "cifar10", "cifar-100": "cifar100", "fashion_mnist": "fas
 DATASET_NAMES = BUILTIN + TORCHVISION
 
 __all__ = ["Augment", "BatchIterator", "DATASET_NAMES", "DatasetError", "DatasetSplits",
-           "TensorSplit", "adapt_design", "default_root", "load_dataset", "load_spec"]
+           "TensorSplit", "adapt_design", "default_root", "load_dataset", "load_spec",
+           "skipped_note"]
 
 
 def default_root() -> Path:
@@ -41,10 +42,13 @@ def _detect(path: Path) -> str | None:
 
 
 def load_dataset(name_or_path: str, *, root: str | Path | None = None, download: bool = False,
-                 seed: int = 0, image_size: int | None = None) -> DatasetSplits:
+                 seed: int = 0, image_size: int | None = None,
+                 skip_bad_images: bool = False) -> DatasetSplits:
     """Load a dataset by name (``digits``, ``cifar10``, ...) or from a folder path.
 
-    Raises ``DatasetError`` naming the path and what was expected when files are missing.
+    Raises ``DatasetError`` naming the path and what was expected when files are missing;
+    an image folder's unreadable files are all named, or left out with
+    ``skip_bad_images`` (``DatasetSplits.skipped`` lists them).
     """
     key = ALIASES.get(name_or_path.lower(), name_or_path.lower())
     if key == "digits":
@@ -70,13 +74,26 @@ def load_dataset(name_or_path: str, *, root: str | Path | None = None, download:
                                 image_size=image_size)
     from engine.data.folders import load_image_folder
 
-    return load_image_folder(path, seed=seed, image_size=image_size)
+    return load_image_folder(path, seed=seed, image_size=image_size,
+                             skip_bad_images=skip_bad_images)
+
+
+def skipped_note(splits: DatasetSplits, listed: int = 10) -> str | None:
+    """What ``skip_bad_images`` left out, for the log (None when nothing was)."""
+    if not splits.skipped:
+        return None
+    lines = [f"  {line}" for line in splits.skipped[:listed]]
+    if len(splits.skipped) > listed:
+        lines.append(f"  ... and {len(splits.skipped) - listed} more")
+    return (f"{splits.name}: left out {len(splits.skipped)} unreadable image(s) "
+            f"(--skip-bad-images):\n" + "\n".join(lines))
 
 
 def load_spec(spec: dict[str, Any]) -> DatasetSplits:
     """Reload a dataset from the ``spec`` a previous ``load_dataset`` recorded."""
     return load_dataset(spec["name"], root=spec.get("root"), seed=int(spec.get("seed", 0)),
-                        image_size=spec.get("image_size"))
+                        image_size=spec.get("image_size"),
+                        skip_bad_images=bool(spec.get("skip_bad_images", False)))
 
 
 def __getattr__(name: str) -> Any:

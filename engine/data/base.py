@@ -63,6 +63,7 @@ class DatasetSplits:
     # splits stored already normalized (digits): how raw pixels were turned into them,
     # {"scale": ..., "mean": [...], "std": [...]}; None: uint8 pixels, then mean/std above
     stored_normalization: dict[str, Any] | None = None
+    skipped: list[str] = field(default_factory=list)  # "path: why" of files left out
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """A batch as normalized float32 (no-op for splits stored normalized)."""
@@ -79,7 +80,7 @@ class DatasetSplits:
         return DatasetSplits(self.train.to(device), self.val.to(device), self.test.to(device),
                              self.classes, self.input_shape, self.name, self.mean, self.std,
                              self.augment, list(self.class_names), dict(self.spec),
-                             self.stored_normalization)
+                             self.stored_normalization, list(self.skipped))
 
     def preprocessing(self) -> dict[str, Any]:
         """How a raw image becomes this data's model input (recorded with exports):

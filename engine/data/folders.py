@@ -23,6 +23,7 @@ from engine.data.base import (
 MAX_BYTES = 2 * 1024**3  # uint8 pixels held in memory at most
 DEFAULT_SIZE = 32
 MIN_PER_CLASS = 7  # the smallest class count a stratified 70/15/15 split accepts
+MAX_LISTED = 50    # unreadable files named one by one in the refusal
 
 
 def _samples(folder: Path) -> tuple[list[str], list[tuple[str, int]]]:
@@ -63,37 +64,64 @@ def _check_splittable(folder: Path, classes: list[str], samples: list[tuple[str,
                            "test sets")
 
 
-def _load_images(samples: list[tuple[str, int]], size: int,
-                 channels: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _read(path: str, mode: str, size: int, channels: int) -> np.ndarray | str:
+    """The image as (size, size, channels) uint8, or why it cannot be read."""
     from PIL import Image
 
+    try:
+        if Path(path).stat().st_size == 0:
+            return "empty file (0 bytes)"
+        with Image.open(path) as img:
+            img = img.convert(mode)
+            if img.size != (size, size):
+                img = img.resize((size, size), Image.BILINEAR)
+            return np.asarray(img, dtype=np.uint8).reshape(size, size, channels)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        return f"not a readable image ({exc})"
+
+
+def _load_images(samples: list[tuple[str, int]], size: int, channels: int
+                 ) -> tuple[torch.Tensor, torch.Tensor, list[tuple[str, str]]]:
+    """Every readable image of ``samples`` and the (path, reason) of every other one."""
     if len(samples) * channels * size * size > MAX_BYTES:
         raise DatasetError(f"{len(samples)} images at {size}x{size} do not fit in memory; "
                            "pass a smaller size (--input CxHxW)")
     mode = "L" if channels == 1 else "RGB"
     x = np.empty((len(samples), size, size, channels), dtype=np.uint8)
+    keep: list[int] = []
+    bad: list[tuple[str, str]] = []
     for i, (path, _label) in enumerate(samples):
-        try:
-            with Image.open(path) as img:
-                img = img.convert(mode)
-                if img.size != (size, size):
-                    img = img.resize((size, size), Image.BILINEAR)
-                x[i] = np.asarray(img, dtype=np.uint8).reshape(size, size, channels)
-        except OSError as exc:
-            raise DatasetError(f"{path}: not a readable image ({exc})") from exc
-    y = torch.as_tensor([label for _p, label in samples], dtype=torch.long)
-    return torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), y
+        got = _read(path, mode, size, channels)
+        if isinstance(got, str):
+            bad.append((path, got))
+        else:
+            x[i] = got
+            keep.append(i)
+    y = torch.as_tensor([samples[i][1] for i in keep], dtype=torch.long)
+    return torch.from_numpy(x[keep]).permute(0, 3, 1, 2).contiguous(), y, bad
 
 
-def _probe(path: str) -> tuple[int, int]:
-    """(channels, size) of the first image: grayscale stays 1 channel."""
+def _refuse_bad(root: Path, bad: list[tuple[str, str]]) -> DatasetError:
+    shown = [f"  {path}: {why}" for path, why in bad[:MAX_LISTED]]
+    if len(bad) > MAX_LISTED:
+        shown.append(f"  ... and {len(bad) - MAX_LISTED} more")
+    return DatasetError(f"{root}: {len(bad)} unreadable image(s) (leave them out with "
+                        f"--skip-bad-images, or 'Skip unreadable images' in the studio):\n"
+                        + "\n".join(shown))
+
+
+def _probe(samples: list[tuple[str, int]]) -> tuple[int, int]:
+    """(channels, size) of the first readable image: grayscale stays 1 channel."""
     from PIL import Image
 
-    try:
-        with Image.open(path) as img:
-            return (1 if img.mode in ("L", "1", "I;16", "I") else 3), max(img.size)
-    except OSError as exc:
-        raise DatasetError(f"{path}: not a readable image ({exc})") from exc
+    for path, _label in samples:
+        try:
+            with Image.open(path) as img:
+                return (1 if img.mode in ("L", "1", "I;16", "I") else 3), max(img.size)
+        except (OSError, ValueError):
+            continue  # reported with every other unreadable file
+    raise DatasetError(f"{Path(samples[0][0]).parent.parent}: none of the {len(samples)} "
+                       f"image files is readable")
 
 
 def _stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -103,9 +131,29 @@ def _stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(float(v) for v in mean), tuple(float(v) for v in std)
 
 
-def load_image_folder(path: str | Path, *, seed: int = 0,
-                      image_size: int | None = None) -> DatasetSplits:
-    """Images under ``path`` resized to ``image_size`` (default: first image, at most 32)."""
+def _without_bad(parts: dict[str, list[tuple[str, int]]], bad: list[tuple[str, str]],
+                 folders: dict[str, Path], classes: list[str]) -> None:
+    """After skipping unreadable files, every class still needs a readable image and the
+    split its images feed (the same minimums as before skipping)."""
+    skipped = {path for path, _why in bad}
+    for key, samples in parts.items():
+        kept = [s for s in samples if s[0] not in skipped]
+        counts = Counter(label for _p, label in kept)
+        for i, name in enumerate(classes):
+            if counts[i] == 0:
+                raise DatasetError(f"{folders[key] / name}: no readable image left after "
+                                   f"skipping {len(bad)} unreadable file(s)")
+        minimum = {"all": MIN_PER_CLASS, "train": 2}.get(key, 1)
+        if key != "train" or not {"val", "test"} <= set(parts):
+            _check_splittable(folders[key], classes, kept, minimum)
+
+
+def load_image_folder(path: str | Path, *, seed: int = 0, image_size: int | None = None,
+                      skip_bad_images: bool = False) -> DatasetSplits:
+    """Images under ``path`` resized to ``image_size`` (default: first image, at most 32).
+
+    Unreadable or empty files are all reported together; ``skip_bad_images`` leaves them
+    out instead (listed in ``DatasetSplits.skipped``)."""
     root = Path(path).expanduser()
     if not root.exists():
         raise DatasetError(f"dataset path {root} does not exist (expected a folder with one "
@@ -130,10 +178,15 @@ def load_image_folder(path: str | Path, *, seed: int = 0,
         classes, samples = _samples(root)
         _check_splittable(root, classes, samples, MIN_PER_CLASS)
         parts = {"all": samples}
-    first = next(iter(parts.values()))[0][0]
-    channels, probe_size = _probe(first)
+    channels, probe_size = _probe([s for samples in parts.values() for s in samples])
     size = int(image_size or min(probe_size, DEFAULT_SIZE))
-    tensors = {k: _load_images(v, size, channels) for k, v in parts.items()}
+    loaded = {k: _load_images(v, size, channels) for k, v in parts.items()}
+    bad = [b for _x, _y, part_bad in loaded.values() for b in part_bad]
+    if bad and not skip_bad_images:
+        raise _refuse_bad(root, bad)
+    if bad:
+        _without_bad(parts, bad, {"all": root, **presplit}, classes)
+    tensors = {k: (x, y) for k, (x, y, _bad) in loaded.items()}
     if "all" in tensors:
         x, y = tensors.pop("all")
         try:
@@ -162,5 +215,7 @@ def load_image_folder(path: str | Path, *, seed: int = 0,
         test=TensorSplit(*tensors["test"]), classes=len(classes),
         input_shape=(channels, size, size), name=root.name or str(root), mean=mean, std=std,
         augment=Augment(flip=channels == 3), class_names=classes,
-        spec={"name": str(root), "seed": seed, "image_size": image_size},
+        spec={"name": str(root), "seed": seed, "image_size": image_size,
+              **({"skip_bad_images": True} if skip_bad_images else {})},
+        skipped=[f"{path}: {why}" for path, why in bad],
     )

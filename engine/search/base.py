@@ -95,7 +95,10 @@ class Strategy:
         if proposal is None:
             return None
         code, parent = proposal
-        cand = Candidate(self.asked, self.space.check_code(code), parent)
+        code = self.space.check_code(code)
+        if not self.space.allows(code):  # a restricted space (a partial table): the
+            code = self.space.nearest_allowed(code, self.rng)  # nearest listed cell
+        cand = Candidate(self.asked, code, parent)
         self.asked += 1
         self.pending[cand.trial] = cand
         return cand

@@ -62,6 +62,14 @@ class Evaluator:
         """The design this evaluator actually sizes and scores (what a trial records)."""
         return design
 
+    def notes(self) -> list[str]:
+        """What the user should know before the search starts (coverage, left-out data)."""
+        return []
+
+    def restrict_space(self, space: SearchSpace) -> None:
+        """Narrow ``space`` to what this evaluator can score (the search's strategy then
+        samples only that); the default scores everything."""
+
     def evaluate(self, design: Design, code: Code, *, trial: int, seed: int,
                  budget: float | None = None, context: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
@@ -122,56 +130,109 @@ def run_trial(evaluator: Evaluator, design: Design, code: Code, *, trial: int, s
 # -- tabular benchmark ----------------------------------------------------------------------
 
 class TabularBenchmark(Evaluator):
-    """A NAS-Bench-201-style table: maximise column ``objective``, report ``report``."""
+    """A NAS-Bench-201-style table: maximise column ``objective``, report ``report``.
+
+    Read as UTF-8 with or without a byte-order mark.  A cell listed twice or a NaN/inf
+    value is refused naming its line, unless ``skip_bad_rows`` (keep a cell's first row,
+    leave out rows with non-finite values; ``notes`` counts them).  A table that lists
+    only part of the space restricts the space to the listed cells (``space.restrict``)
+    and says its coverage in ``notes``."""
 
     def __init__(self, path: str | Path, objective: str, report: str | None = None,
-                 space: NB201Space | None = None) -> None:
+                 space: NB201Space | None = None, *, skip_bad_rows: bool = False) -> None:
         self.path = Path(path)
         self.space = space or NB201Space()
         self.objective = objective
         self.report = report or objective
+        self.skip_bad_rows = bool(skip_bad_rows)
+        self.skipped: list[str] = []
         self.table, self.columns = self._read()
         for role, col in (("objective", self.objective), ("report", self.report)):
             if col not in self.columns:
                 raise EvaluatorError(f"{self.path}: no {role} column {col!r}; numeric columns: "
                                      f"{', '.join(self.columns)}")
+        self.full = len(self.table) >= self.space.full_size()
+        self.restrict_space(self.space)
+
+    def restrict_space(self, space: SearchSpace) -> None:
+        if not self.full:  # a partial table: sample only the cells it lists
+            space.restrict(list(self.table))
+
+    def _bad_row(self, lineno: int, message: str) -> None:
+        if not self.skip_bad_rows:
+            raise EvaluatorError(f"{self.path}: line {lineno}: {message} (--skip-bad-rows "
+                                 "keeps a cell's first row and leaves out non-finite ones)")
+        self.skipped.append(f"line {lineno}: {message}")
 
     def _read(self) -> tuple[dict[Code, dict[str, float]], list[str]]:
-        try:
-            handle = self.path.open(newline="")
+        try:  # utf-8-sig: spreadsheet programs start the file with a byte-order mark
+            handle = self.path.open(newline="", encoding="utf-8-sig")
         except OSError as exc:
             raise EvaluatorError(f"{self.path}: cannot read: {exc.strerror}") from None
-        with handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if not header or "cellstr" not in header:
-                raise EvaluatorError(f"{self.path}: line 1: needs a 'cellstr' column")
-            cell_col = header.index("cellstr")
-            columns = [h for i, h in enumerate(header) if i != cell_col]
-            table: dict[Code, dict[str, float]] = {}
-            for lineno, row in enumerate(reader, start=2):
-                if not row:
+        try:
+            with handle:
+                return self._rows(csv.reader(handle))
+        except UnicodeDecodeError as exc:
+            raise EvaluatorError(f"{self.path}: not UTF-8 text ({exc.reason} at byte "
+                                 f"{exc.start})") from None
+        except csv.Error as exc:
+            raise EvaluatorError(f"{self.path}: not a readable CSV table ({exc})") from None
+
+    def _rows(self, reader: Any) -> tuple[dict[Code, dict[str, float]], list[str]]:
+        header = next(reader, None)
+        if not header or "cellstr" not in header:
+            raise EvaluatorError(f"{self.path}: line 1: needs a 'cellstr' column")
+        cell_col = header.index("cellstr")
+        columns = [h for i, h in enumerate(header) if i != cell_col]
+        table: dict[Code, dict[str, float]] = {}
+        first_line: dict[Code, int] = {}
+        for lineno, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise EvaluatorError(f"{self.path}: line {lineno}: {len(row)} fields, "
+                                     f"header has {len(header)}")
+            try:
+                code = self.space.code_of_cellstr(row[cell_col])
+            except SpaceError as exc:
+                raise EvaluatorError(f"{self.path}: line {lineno}: {exc}") from None
+            if code in first_line:
+                self._bad_row(lineno, f"cell {row[cell_col].strip()} is already listed on "
+                              f"line {first_line[code]}")
+                continue
+            values: dict[str, float] = {}
+            bad = None
+            for i, (name, text) in enumerate(zip(header, row, strict=True)):
+                if i == cell_col:
                     continue
-                if len(row) != len(header):
-                    raise EvaluatorError(f"{self.path}: line {lineno}: {len(row)} fields, "
-                                         f"header has {len(header)}")
                 try:
-                    code = self.space.code_of_cellstr(row[cell_col])
-                except SpaceError as exc:
-                    raise EvaluatorError(f"{self.path}: line {lineno}: {exc}") from None
-                values = {}
-                for i, (name, text) in enumerate(zip(header, row, strict=True)):
-                    if i == cell_col:
-                        continue
-                    try:
-                        values[name] = float(text)
-                    except ValueError:
-                        raise EvaluatorError(f"{self.path}: line {lineno}: column {name!r}: "
-                                             f"{text!r} is not a number") from None
-                table[code] = values
+                    values[name] = float(text)
+                except ValueError:
+                    raise EvaluatorError(f"{self.path}: line {lineno}: column {name!r}: "
+                                         f"{text!r} is not a number") from None
+                if bad is None and not math.isfinite(values[name]):
+                    bad = f"column {name!r}: {text.strip()!r} is not a finite number"
+            if bad is not None:
+                self._bad_row(lineno, bad)
+                continue
+            first_line[code] = lineno
+            table[code] = values
         if not table:
-            raise EvaluatorError(f"{self.path}: no rows")
+            raise EvaluatorError(f"{self.path}: no rows" + (
+                f" left after skipping {len(self.skipped)}" if self.skipped else ""))
         return table, columns
+
+    def notes(self) -> list[str]:
+        out = []
+        if not self.full:
+            total = self.space.full_size()
+            out.append(f"{self.path.name} lists {len(self.table):,} of the {total:,} "
+                       f"{self.space.name} cells ({100 * len(self.table) / total:.1f}%): the "
+                       "search samples only listed cells")
+        if self.skipped:
+            shown = "; ".join(self.skipped[:5]) + ("; ..." if len(self.skipped) > 5 else "")
+            out.append(f"{self.path.name}: left out {len(self.skipped)} row(s): {shown}")
+        return out
 
     def costs(self, design: Design, code: Code, names: tuple[str, ...]) -> dict[str, float]:
         row = self.table.get(tuple(code), {})
@@ -191,7 +252,7 @@ class TabularBenchmark(Evaluator):
 
     def spec(self) -> dict[str, Any]:
         return {"kind": "tabular", "path": str(self.path), "objective": self.objective,
-                "report": self.report}
+                "report": self.report, **({"skip_bad_rows": True} if self.skip_bad_rows else {})}
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # workers of a process pool re-read the file once instead of receiving the
@@ -199,36 +260,37 @@ class TabularBenchmark(Evaluator):
         if type(self) is not TabularBenchmark:
             return super().__reduce_ex__(protocol)
         return _cached_tabular, (str(self.path), self.objective, self.report,
-                                 self.space.spec())
+                                 self.space.spec(), self.skip_bad_rows)
 
 
 _TABLES: dict[tuple[Any, ...], TabularBenchmark] = {}
 
 
-def _cached_tabular(path: str, objective: str, report: str,
-                    space_spec: dict[str, Any]) -> TabularBenchmark:
+def _cached_tabular(path: str, objective: str, report: str, space_spec: dict[str, Any],
+                    skip_bad_rows: bool = False) -> TabularBenchmark:
     from engine.arch.space import space_from_spec
 
-    key = (path, objective, report, repr(sorted(space_spec.items())))
+    key = (path, objective, report, repr(sorted(space_spec.items())), skip_bad_rows)
     if key not in _TABLES:
         space = space_from_spec(space_spec)
         assert isinstance(space, NB201Space)
-        _TABLES[key] = TabularBenchmark(path, objective, report, space)
+        _TABLES[key] = TabularBenchmark(path, objective, report, space,
+                                        skip_bad_rows=skip_bad_rows)
     return _TABLES[key]
 
 
 # -- train and evaluate -----------------------------------------------------------------------
 
-_DATASETS: dict[tuple[str, int], Any] = {}
+_DATASETS: dict[tuple[str, int, bool], Any] = {}
 
 
-def cached_dataset(name: str, seed: int = 0) -> Any:
+def cached_dataset(name: str, seed: int = 0, skip_bad_images: bool = False) -> Any:
     """Load a dataset once per process (workers of a process pool each load their own)."""
-    key = (name, seed)
+    key = (name, seed, skip_bad_images)
     if key not in _DATASETS:
         from engine.data import load_dataset
 
-        _DATASETS[key] = load_dataset(name, seed=seed)
+        _DATASETS[key] = load_dataset(name, seed=seed, skip_bad_images=skip_bad_images)
     return _DATASETS[key]
 
 
@@ -240,7 +302,8 @@ class TrainEvaluator(Evaluator):
 
     def __init__(self, dataset: str = "digits", *, epochs: int = 1, subset: int | None = None,
                  batch_size: int = 64, lr: float = 0.05, data_seed: int = 0,
-                 train_options: dict[str, Any] | None = None) -> None:
+                 train_options: dict[str, Any] | None = None,
+                 skip_bad_images: bool = False) -> None:
         self.dataset = dataset
         self.epochs = int(epochs)
         self.subset = subset
@@ -248,9 +311,18 @@ class TrainEvaluator(Evaluator):
         self.lr = float(lr)
         self.data_seed = int(data_seed)
         self.train_options = dict(train_options or {})
+        self.skip_bad_images = bool(skip_bad_images)
 
     def splits(self) -> Any:
-        return cached_dataset(self.dataset, self.data_seed)
+        return cached_dataset(self.dataset, self.data_seed, self.skip_bad_images)
+
+    def notes(self) -> list[str]:
+        if not self.skip_bad_images:
+            return []
+        from engine.data import skipped_note
+
+        note = skipped_note(self.splits())
+        return [note] if note else []
 
     def adapt(self, design: Design) -> Design:
         from engine.data import adapt_design
@@ -294,7 +366,8 @@ class TrainEvaluator(Evaluator):
     def spec(self) -> dict[str, Any]:
         return {"kind": "train", "dataset": self.dataset, "epochs": self.epochs,
                 "subset": self.subset, "batch_size": self.batch_size, "lr": self.lr,
-                "data_seed": self.data_seed, "train_options": self.train_options}
+                "data_seed": self.data_seed, "train_options": self.train_options,
+                **({"skip_bad_images": True} if self.skip_bad_images else {})}
 
 
 def evaluator_from_spec(spec: dict[str, Any], space: SearchSpace) -> Evaluator:
@@ -303,10 +376,12 @@ def evaluator_from_spec(spec: dict[str, Any], space: SearchSpace) -> Evaluator:
     if kind == "tabular":
         if not isinstance(space, NB201Space):
             raise EvaluatorError("a tabular benchmark needs the nas-bench-201 space")
-        return TabularBenchmark(spec["path"], spec["objective"], spec.get("report"), space)
+        return TabularBenchmark(spec["path"], spec["objective"], spec.get("report"), space,
+                                skip_bad_rows=bool(spec.get("skip_bad_rows", False)))
     if kind == "train":
         return TrainEvaluator(spec.get("dataset", "digits"), epochs=spec.get("epochs", 1),
                               subset=spec.get("subset"), batch_size=spec.get("batch_size", 64),
                               lr=spec.get("lr", 0.05), data_seed=spec.get("data_seed", 0),
-                              train_options=spec.get("train_options"))
+                              train_options=spec.get("train_options"),
+                              skip_bad_images=bool(spec.get("skip_bad_images", False)))
     raise EvaluatorError(f"unknown evaluator kind {kind!r}")

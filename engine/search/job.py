@@ -96,6 +96,7 @@ class SearchJob(Job):
         self.name = name
         self.space: SearchSpace = space_from_spec(config.space)
         self.evaluator = evaluator or evaluator_from_spec(config.evaluator, self.space)
+        self.evaluator.restrict_space(self.space)  # e.g. to the cells a partial table lists
         self.constraints = Constraints.from_dict(config.constraints)
         self.objectives = list(objective_names(
             {**config.to_dict(), "evaluator": {**config.evaluator,
@@ -157,6 +158,8 @@ class SearchJob(Job):
             env = _light_environment() if cfg.evaluator.get("kind") == "tabular" else None
             self.experiment_id = store.create_experiment("search", cfg.to_dict(), seed=cfg.seed,
                                                          name=self.name, environment=env)
+        for note in self.evaluator.notes():  # coverage of a partial table, left-out data
+            emit(LogMessage(self.job_id, level="warning", message=note))
         context = {"store": store, "experiment_id": self.experiment_id, "token": token,
                    # a trial's epochs reach the studio's live curves (in-process trials)
                    "emit": lambda ev: emit(ev) if isinstance(ev, EpochFinished) else None}

@@ -113,7 +113,7 @@ class PredictorEvolution(Strategy):
         codes: dict[Code, int | None] = {}
         for code, owner in zip(map(tuple, np.concatenate(blocks).tolist()), owners,
                                strict=True):
-            if code not in self.seen:
+            if code not in self.seen and self.space.allows(code):  # a partial table's cells
                 codes.setdefault(code, owner)
         return list(codes), list(codes.values())
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from engine.data import DatasetSplits, adapt_design, load_dataset, load_spec
+from engine.data import DatasetSplits, adapt_design, load_dataset, load_spec, skipped_note
 from engine.events import Event, LogMessage
 from engine.jobs import Cancelled, CancelToken, EventSink, Job
 from engine.train.checkpoint import load_checkpoint, run_checkpoint_dir, seed_everything
@@ -63,7 +63,7 @@ class TrainJob(Job):
                  experiment_id: int | None = None, parent_id: int | None = None, *,
                  resume: bool = False, data_root: str | None = None, download: bool = False,
                  checkpoint_path: str | Path | None = None, job_id: str | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, skip_bad_images: bool = False) -> None:
         super().__init__(job_id)
         self.design, self.dataset, self.config = design, dataset, config
         self.store, self.run_id = store, run_id
@@ -71,6 +71,7 @@ class TrainJob(Job):
         self.resume, self.data_root, self.download = resume, data_root, download
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.name = name
+        self.skip_bad_images = skip_bad_images
         self.model: torch.nn.Module | None = None
         self._own_experiment = False
 
@@ -86,7 +87,7 @@ class TrainJob(Job):
         if isinstance(self.dataset, DatasetSplits):
             return self.dataset
         return load_dataset(self.dataset, root=self.data_root, download=self.download,
-                            seed=self.config.seed)
+                            seed=self.config.seed, skip_bad_images=self.skip_bad_images)
 
     def _open_rows(self, design: Any, splits: DatasetSplits, device: torch.device) -> None:
         store, cfg = self.store, self.config
@@ -119,6 +120,9 @@ class TrainJob(Job):
         start = time.perf_counter()
         seed_everything(cfg.seed)
         splits = self._splits()
+        note = skipped_note(splits)
+        if note:
+            emit(LogMessage(self.job_id, level="warning", message=note))
         design = adapt_design(self.design, splits)
         from engine.builders import build_model
 
