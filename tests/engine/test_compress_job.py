@@ -161,15 +161,15 @@ def test_cell_network_structured_prune_and_finetune(trained):
     assert result is not None
     run = store.get_run(result["run_id"])
     source = store.get_run(trained["cell"])
-    assert run["parent_id"] == source["id"]
-    assert run["macs"] <= 0.6 * source["macs"]
-    assert run["recipe"]["format"] == "pruned-derivative"
-    assert run["recipe"]["criterion"] == "taylor" and run["recipe"]["distill"] is True
-    assert_keeps_accuracy(run["test_accuracy"], trained["cell_acc"], PRUNE_DROP)
-    assert run["epochs_done"] >= 1
-    assert [e["epoch"] for e in store.epochs(run["id"])] == \
-        list(range(1, run["epochs_done"] + 1))
-    _design, model, _run = load_run(store, run["id"])
+    assert run.parent_id == source.id
+    assert run.macs <= 0.6 * source.macs
+    assert run.recipe["format"] == "pruned-derivative"
+    assert run.recipe["criterion"] == "taylor" and run.recipe["distill"] is True
+    assert_keeps_accuracy(run.test_accuracy, trained["cell_acc"], PRUNE_DROP)
+    assert run.epochs_done >= 1
+    assert [e["epoch"] for e in store.epochs(run.id)] == \
+        list(range(1, run.epochs_done + 1))
+    _design, model, _run = load_run(store, run.id)
     model.train()
     logits, aux = model(torch.zeros(2, 1, 8, 8))
     assert logits.shape == aux.shape == (2, 10)

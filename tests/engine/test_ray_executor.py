@@ -102,7 +102,8 @@ def test_a_killed_driver_resumes_without_rerunning_finished_trials(tmp_path, ray
                                                                      capsys):
     db, budget = tmp_path / "s.db", 6
     argv = ["--db", str(db), "search", "--space", "darts", "--channels", "4", "--layers", "2",
-            "--subset", "96", "--batch-size", "48", "--budget", str(budget), "--seed", "2",
+            "--subset", "96", "--batch-size", "48", "--epochs-per-trial", "1",
+            "--budget", str(budget), "--seed", "2",
             "--strategy", "random", "--workers", "2", "--executor", "ray",
             "--address", ray_cluster.address, "--checkpoint-dir", str(tmp_path / "shared")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
