@@ -31,7 +31,7 @@ from app.panels.metrics import MetricsBar
 from app.panels.palette import Palette
 from app.settings import Settings
 from engine.arch.model import CellDesign, Design
-from engine.arch.presets import preset_names
+from engine.arch.presets import preset_groups
 
 Editor = CellEditor | StackEditor
 CELL_HINT = ("Tip: drag an op from the palette onto an edge to change it, onto a node to "
@@ -462,9 +462,12 @@ class MainWindow(FileActions, QMainWindow):
         new_menu.addAction(self.act_new)
         new_menu.addAction(self.act_new_stack)
         presets = new_menu.addMenu("From &preset")
-        used: set[str] = set()
-        for name in preset_names():
-            presets.addAction(add_mnemonic(name, used), lambda n=name: self.open_preset(n))
+        groups_used: set[str] = set()
+        for group, names in preset_groups().items():
+            sub = presets.addMenu(add_mnemonic(group, groups_used))
+            used: set[str] = set()
+            for name in names:
+                sub.addAction(add_mnemonic(name, used), lambda n=name: self.open_preset(n))
         file_menu.addAction(self.act_open)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)

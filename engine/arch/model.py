@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 CellStyle = Literal["darts", "nb201"]
-BlockType = Literal["ds", "ir"]
+BlockType = str
+"""A block type name (``engine.ops.blocks``: ``ds``, ``ir``, ``mix``, ``fire``...)."""
 FORMAT_VERSION = 1
 
 # The largest cell the studio accepts (designs, Genotype/NAS-Bench-201 text, the editor):
@@ -169,6 +170,7 @@ class CellMacro:
     drop_path: float = 0.2
     input_shape: tuple[int, int, int] = (3, 32, 32)
     classes: int = 10
+    dropblock: int = 0  # DropBlock block size after the cells from the first reduction on
 
     def reduction_positions(self) -> list[int]:
         if self.style == "nb201":
@@ -180,7 +182,12 @@ class CellMacro:
 
 @dataclass
 class Stage:
-    """One stage of a block stack (timm-style block string fields)."""
+    """One stage of a block stack (timm-style block string fields).
+
+    The fields after ``act`` belong to particular block types (``engine.ops.blocks`` says
+    which type has which) or to every stage (``pool``, ``dropblock``); design files carry
+    them only when they differ from these defaults (``EXTRA_STAGE_FIELDS``).
+    """
 
     block: BlockType = "ir"
     repeats: int = 1
@@ -190,6 +197,21 @@ class Stage:
     channels: int = 16
     se: float = 0.25
     act: str = "silu"
+    kernels: tuple[int, ...] = (3,)      # mix: depthwise kernel per channel group (k3.5.7)
+    exp_kernels: tuple[int, ...] = (1,)  # mix: the expansion conv split into groups (a1.1)
+    pw_kernels: tuple[int, ...] = (1,)   # mix: the projection conv split into groups (p1.1)
+    squeeze: int = 16                    # fire: squeeze channels
+    branches: tuple[int, ...] = ()       # inception: 1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5
+    bn: bool = True                      # conv group: batch norm after each conv
+    pool: str = "none"                   # any stage: pooling after its blocks
+    dropblock: int = 0                   # any stage: DropBlock block size (0: none)
+
+
+BASE_STAGE_FIELDS = ("block", "repeats", "kernel", "stride", "expansion", "channels", "se", "act")
+"""Written to every design file's stages."""
+EXTRA_STAGE_FIELDS = ("kernels", "exp_kernels", "pw_kernels", "squeeze", "branches", "bn",
+                      "pool", "dropblock")
+"""Written only when they differ from ``Stage``'s defaults (older files stay byte-identical)."""
 
 
 @dataclass
@@ -343,11 +365,22 @@ class BlockStack(_Observable):
     in_channels: int = 3
     classes: int = 1000
     head_scales_with_width: bool = True
+    # stem, head and classifier variants (engine.ops.stack_parts); written to design files
+    # only when they differ from these defaults (EXTRA_STACK_FIELDS)
+    stem: str = "conv"
+    stem_kernel: int = 3
+    stem_stride: int = 2
+    stem_pool: str = "none"
+    head: str = "conv"
+    pool_size: int = 1
+    hidden: tuple[int, ...] = ()
+    classifier: str = "linear"
     kind: str = field(default="stack", init=False)
 
     _FIELDS = ("name", "stages", "stem_channels", "head_channels", "width_mult", "depth_mult",
                "resolution", "dropout", "stochastic_depth", "act", "in_channels", "classes",
-               "head_scales_with_width")
+               "head_scales_with_width", "stem", "stem_kernel", "stem_stride", "stem_pool",
+               "head", "pool_size", "hidden", "classifier")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BlockStack):
@@ -391,5 +424,11 @@ class BlockStack(_Observable):
     def copy(self) -> BlockStack:
         return BlockStack(**{f: copy.deepcopy(getattr(self, f)) for f in self._FIELDS})
 
+
+EXTRA_MACRO_FIELDS = ("dropblock",)
+"""``CellMacro`` fields design files carry only when they differ from the defaults."""
+EXTRA_STACK_FIELDS = ("stem", "stem_kernel", "stem_stride", "stem_pool", "head", "pool_size",
+                      "hidden", "classifier")
+"""``BlockStack`` fields design files carry only when they differ from the defaults."""
 
 Design = CellDesign | BlockStack

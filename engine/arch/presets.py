@@ -1,4 +1,6 @@
-"""Built-in designs: EfficientNet B0-B7, MobileNetV2, published DARTS-space cells, NB201.
+"""Built-in designs: EfficientNet B0-B7, MobileNetV2, the stacks of ``presets_classic``
+(MnasNet, MixNet, MobileNetV3, SqueezeNet, ResNet, VGG, GoogLeNet, DenseNet), published
+DARTS-space cells, NB201.
 
 Cell presets use the DARTS CIFAR macro (C=36, 20 cells, 10 classes, 3x32x32,
 auxiliary head off).  Genotype pairs are written as in quark0/darts ``genotypes.py``.
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.arch.model import BlockStack, Cell, CellDesign, CellMacro, Edge, Stage
+from engine.arch.presets_classic import CLASSIC_PRESETS
 
 Pairs = list[tuple[str, int]]
 
@@ -148,6 +151,7 @@ def nb201_best() -> CellDesign:
 PRESETS: dict[str, Callable[[], CellDesign | BlockStack]] = {
     **{f"efficientnet-{v}": (lambda v=v: efficientnet(v)) for v in EFFICIENTNET_SETTINGS},
     "mobilenet-v2": mobilenet_v2,
+    **CLASSIC_PRESETS,
     **{name: _darts_preset(name) for name in GENOTYPES},
     "nas-bench-201-best": nb201_best,
 }
@@ -155,6 +159,25 @@ PRESETS: dict[str, Callable[[], CellDesign | BlockStack]] = {
 
 def preset_names() -> list[str]:
     return list(PRESETS)
+
+
+def preset_group(name: str) -> str:
+    """The family a preset belongs to (the studio's preset menu groups them)."""
+    if name.startswith("efficientnet-"):
+        return "EfficientNet"
+    if name.startswith(("mobilenet-", "mnasnet-", "mixnet-")):
+        return "MobileNet, MnasNet, MixNet"
+    if isinstance(PRESETS[name](), CellDesign):
+        return "Cells (DARTS space, NAS-Bench-201)"
+    return "Classic baselines"
+
+
+def preset_groups() -> dict[str, list[str]]:
+    """Preset names by ``preset_group``, in registration order."""
+    out: dict[str, list[str]] = {}
+    for name in PRESETS:
+        out.setdefault(preset_group(name), []).append(name)
+    return out
 
 
 def get_preset(name: str) -> CellDesign | BlockStack:

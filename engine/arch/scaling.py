@@ -52,10 +52,29 @@ def scale_depth(repeats: int, depth: float) -> int:
     return int(math.ceil(repeats * depth))
 
 
+def _scaled_fields(stage: Stage, width: float) -> dict[str, object]:
+    """Other channel counts of the stage's block type that the width scales (a fire
+    module's squeeze, an inception module's branches)."""
+    if width == 1.0:
+        return {}
+    from engine.ops.blocks import block_exists, get_block
+
+    if not block_exists(stage.block):
+        return {}
+    out: dict[str, object] = {}
+    for f in get_block(stage.block).fields:
+        if f.scales and f.name != "channels":
+            v = getattr(stage, f.name)
+            out[f.name] = (tuple(scale_channels(x, width) for x in v)
+                           if isinstance(v, tuple | list) else scale_channels(v, width))
+    return out
+
+
 def scaled_stages(stack: BlockStack) -> list[Stage]:
     """The stages as built: width and depth multipliers applied."""
     return [replace(s, channels=scale_channels(s.channels, stack.width_mult),
-                    repeats=scale_depth(s.repeats, stack.depth_mult)) for s in stack.stages]
+                    repeats=scale_depth(s.repeats, stack.depth_mult),
+                    **_scaled_fields(s, stack.width_mult)) for s in stack.stages]
 
 
 def scaled_stem_channels(stack: BlockStack) -> int:

@@ -29,6 +29,10 @@ from typing import Any
 
 from engine.arch import jsonio
 from engine.arch.model import (
+    BASE_STAGE_FIELDS,
+    EXTRA_MACRO_FIELDS,
+    EXTRA_STACK_FIELDS,
+    EXTRA_STAGE_FIELDS,
     FORMAT_VERSION,
     BlockStack,
     Cell,
@@ -46,6 +50,13 @@ FORMAT = "nas-studio-design"
 _MACRO_FIELDS = [f.name for f in fields(CellMacro)]
 _STAGE_FIELDS = [f.name for f in fields(Stage)]
 _STACK_FIELDS = [f for f in BlockStack._FIELDS if f != "stages"]
+_DEFAULT_STAGE, _DEFAULT_STACK, _DEFAULT_MACRO = Stage(), BlockStack(), CellMacro()
+
+
+def _extras(obj: Any, names: tuple[str, ...], default: Any) -> dict[str, Any]:
+    """The fields of ``names`` that differ from ``default``'s (files without them stay as
+    they were, hashes included)."""
+    return {f: _plain(getattr(obj, f)) for f in names if getattr(obj, f) != getattr(default, f)}
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -98,7 +109,9 @@ def design_to_dict(d: Design, *, positions: bool = True) -> dict[str, Any]:
     """The JSON-ready dict of a design (``positions=False`` drops GUI positions)."""
     head: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
     if isinstance(d, CellDesign):
-        macro = {f: _plain(getattr(d.macro, f)) for f in _MACRO_FIELDS}
+        macro = {f: _plain(getattr(d.macro, f)) for f in _MACRO_FIELDS
+                 if f not in EXTRA_MACRO_FIELDS}
+        macro.update(_extras(d.macro, EXTRA_MACRO_FIELDS, _DEFAULT_MACRO))
         if macro["reductions"] is not None:
             macro["reductions"] = list(macro["reductions"])
         return {**head, "kind": "cell", "name": d.name, "macro": macro,
@@ -106,8 +119,11 @@ def design_to_dict(d: Design, *, positions: bool = True) -> dict[str, Any]:
                 "reduce": None if d.reduce is None else _cell_to_dict(d.reduce, positions)}
     if isinstance(d, BlockStack):
         out = {**head, "kind": "stack", "name": d.name}
-        out.update({f: getattr(d, f) for f in _STACK_FIELDS if f != "name"})
-        out["stages"] = [{f: getattr(s, f) for f in _STAGE_FIELDS} for s in d.stages]
+        out.update({f: getattr(d, f) for f in _STACK_FIELDS
+                    if f != "name" and f not in EXTRA_STACK_FIELDS})
+        out.update(_extras(d, EXTRA_STACK_FIELDS, _DEFAULT_STACK))
+        out["stages"] = [{**{f: getattr(s, f) for f in BASE_STAGE_FIELDS},
+                          **_extras(s, EXTRA_STAGE_FIELDS, _DEFAULT_STAGE)} for s in d.stages]
         return out
     raise TypeError(f"not a design: {type(d).__name__}")
 
@@ -209,12 +225,16 @@ class _Reader:
     def value(self, v: Any, loc: str, want: str) -> Any:
         ok = {"int": _is_int(v), "num": _is_num(v), "bool": isinstance(v, bool),
               "str": isinstance(v, str), "list": isinstance(v, list),
-              "obj": isinstance(v, dict)}[want]
+              "obj": isinstance(v, dict),
+              "ints": isinstance(v, list) and all(_is_int(x) for x in v)}[want]
         if not ok:
             names = {"int": "a whole number", "num": "a number", "bool": "true or false",
-                     "str": "text", "list": "a list", "obj": "an object"}
+                     "str": "text", "list": "a list", "obj": "an object",
+                     "ints": "a list of whole numbers"}
             self.fail(loc, f"expected {names[want]}, got {_kind(v)}")
             return None
+        if want == "ints":
+            return tuple(v)
         return float(v) if want == "num" else v
 
 
@@ -240,13 +260,17 @@ def _kind(v: Any) -> str:
 
 _MACRO_TYPES = {"style": "str", "channels": "int", "layers": "int", "stem_multiplier": "int",
                 "auxiliary": "bool", "auxiliary_weight": "num", "drop_path": "num",
-                "classes": "int"}
+                "classes": "int", "dropblock": "int"}
 _STAGE_TYPES = {"block": "str", "repeats": "int", "kernel": "int", "stride": "int",
-                "expansion": "num", "channels": "int", "se": "num", "act": "str"}
+                "expansion": "num", "channels": "int", "se": "num", "act": "str",
+                "kernels": "ints", "exp_kernels": "ints", "pw_kernels": "ints", "squeeze": "int",
+                "branches": "ints", "bn": "bool", "pool": "str", "dropblock": "int"}
 _STACK_TYPES = {"name": "str", "stem_channels": "int", "head_channels": "int",
                 "width_mult": "num", "depth_mult": "num", "resolution": "int", "dropout": "num",
                 "stochastic_depth": "num", "act": "str", "in_channels": "int", "classes": "int",
-                "head_scales_with_width": "bool"}
+                "head_scales_with_width": "bool", "stem": "str", "stem_kernel": "int",
+                "stem_stride": "int", "stem_pool": "str", "head": "str", "pool_size": "int",
+                "hidden": "ints", "classifier": "str"}
 
 
 def _read_pos(r: _Reader, v: Any, loc: str) -> tuple[float, float] | None:
@@ -367,7 +391,8 @@ def _read_stage(r: _Reader, v: Any, loc: str, act: str) -> Stage | None:
     if o is None:
         return None
     kw: dict[str, Any] = {}
-    defaults = {"se": 0.0, "act": act}
+    defaults = {"se": 0.0, "act": act,
+                **{f: getattr(_DEFAULT_STAGE, f) for f in EXTRA_STAGE_FIELDS}}
     n_before = len(r.problems)
     for f, want in _STAGE_TYPES.items():
         val = r.get(o, f, loc, want, defaults.get(f, ...))

@@ -16,7 +16,15 @@ from engine.arch.model import BlockStack, CellDesign, Design
 from engine.arch.validate import DesignError, Problem, check
 
 _GENOTYPE = re.compile(r"^\s*(\w+\s*=\s*)?([\w.]*Genotype\s*)?\(", re.S)
-_BLOCKS = re.compile(r"^[\s\[\]('\"]*(ds|ir)_", re.S)
+_BLOCKS = re.compile(r"^[\s\[\]('\"]*([a-z0-9]+)_", re.S)
+
+
+def _looks_like_blocks(text: str) -> bool:
+    """Text starting with a block-string prefix (``ir_``, ``fire_``...)."""
+    from engine.ops.blocks import all_blocks
+
+    m = _BLOCKS.match(text)
+    return m is not None and m.group(1) in {b.prefix for b in all_blocks()}
 
 
 def parse_input_shape(value: Any) -> tuple[int, int, int]:
@@ -56,14 +64,14 @@ def _load(text: str) -> tuple[Design, str | None]:
         from engine.arch.nb201 import parse_nb201
 
         return parse_nb201(s), None
-    if _BLOCKS.match(s):
-        from engine.arch.timm_blocks import parse_block_strings
-
-        return BlockStack(name="block-strings", stages=parse_block_strings(s)), None
     if "\n" not in s and _is_file(s):
         from engine.arch.serialize import load_design
 
         return load_design(Path(s).expanduser(), validate=False), Path(s).name
+    if _looks_like_blocks(s):
+        from engine.arch.timm_blocks import parse_block_strings
+
+        return BlockStack(name="block-strings", stages=parse_block_strings(s)), None
     if s.lower().endswith(".json"):
         raise DesignError(Problem(f"file {s}", "not found"))
     shown = s if len(s) <= 60 else s[:57] + "..."

@@ -21,8 +21,10 @@ Rules enforced beyond plain types and ranges:
   (``groups == channels``), so no channel count can be indivisible.
 * A DARTS design without a reduce cell is built with the normal cell at the
   reduction positions (a warning); that cell then must not output a cell input.
-* Block stacks: strides 1 or 2, odd kernels, SE ratio in [0, 1), known
-  activations, positive integer sizes.
+* Block stacks: each stage's fields checked against its block type's ``BlockField``s
+  (``engine.ops.blocks``: kinds, ranges, choices, odd kernels) and the type's own
+  rules between fields (``BlockSpec.check``); known stem/head/classifier/pool kinds
+  (``engine.ops.stack_parts``), positive integer sizes.
 """
 
 from __future__ import annotations
@@ -338,11 +340,16 @@ def _spatial(out: list[Problem], d: CellDesign) -> None:
 # -- block stacks ---------------------------------------------------------------------
 
 def _stack(s: BlockStack) -> list[Problem]:
+    from engine.ops import stack_parts
+
     out: list[Problem] = []
     if not isinstance(s.name, str):
         out.append(Problem("name", f"must be text, got {s.name!r}"))
-    for f in ("stem_channels", "head_channels", "resolution", "in_channels", "classes"):
+    for f in ("stem_channels", "head_channels", "resolution", "in_channels", "classes",
+              "stem_stride", "pool_size"):
         _pos_int(out, f, getattr(s, f))
+    if _pos_int(out, "stem_kernel", s.stem_kernel) and s.stem_kernel % 2 == 0:
+        out.append(Problem("stem_kernel", f"must be odd, got {s.stem_kernel}"))
     for f in ("width_mult", "depth_mult"):
         v = getattr(s, f)
         if not _is_num(v) or v <= 0:
@@ -353,6 +360,14 @@ def _stack(s: BlockStack) -> list[Problem]:
     if not isinstance(s.head_scales_with_width, bool):
         out.append(Problem("head_scales_with_width",
                            f"must be true or false, got {s.head_scales_with_width!r}"))
+    for f, known in (("stem", stack_parts.STEMS), ("stem_pool", stack_parts.POOLS),
+                     ("head", stack_parts.HEADS), ("classifier", stack_parts.CLASSIFIERS)):
+        _one_of(out, f, getattr(s, f), tuple(known))
+    if not isinstance(s.hidden, tuple | list) or any(not _is_int(v) or v < 1 for v in s.hidden):
+        out.append(Problem("hidden", f"must be a list of positive widths, got {s.hidden!r}"))
+    elif s.classifier == "conv" and (s.hidden or s.pool_size != 1):
+        out.append(Problem("classifier", "a conv classifier pools globally after its 1x1 conv: "
+                           "it takes no hidden layers and pool size 1"))
     if not s.stages:
         out.append(Problem("stages", "the stack has no stages"))
     for i, st in enumerate(s.stages):
@@ -360,23 +375,63 @@ def _stack(s: BlockStack) -> list[Problem]:
     return out
 
 
+def _one_of(out: list[Problem], loc: str, v: Any, known: tuple[Any, ...]) -> bool:
+    if v in known:
+        return True
+    if len(known) <= 2:
+        out.append(Problem(loc, f"must be {' or '.join(map(str, known))}, got {v!r}"))
+    else:
+        out.append(Problem(loc, f"unknown {loc.rsplit('.', 1)[-1]} {v!r}; known: "
+                           f"{', '.join(map(str, known))}"))
+    return False
+
+
 def _stage(out: list[Problem], loc: str, st: Stage) -> None:
+    from engine.ops import blocks
+
     if not isinstance(st, Stage):
         out.append(Problem(loc, f"not a stage: {st!r}"))
         return
-    if st.block not in ("ds", "ir"):
+    if not blocks.block_exists(st.block):
         hint = " (a cell op)" if isinstance(st.block, str) and registry.exists(st.block) else ""
-        out.append(Problem(f"{loc}.block", f"unknown block {st.block!r}{hint}; use 'ds' or 'ir'"))
-    _pos_int(out, f"{loc}.repeats", st.repeats)
-    if _pos_int(out, f"{loc}.kernel", st.kernel) and st.kernel % 2 == 0:
-        out.append(Problem(f"{loc}.kernel", f"must be odd (the block pads 'same'), got {st.kernel}"))
-    if st.stride not in (1, 2) or not _is_int(st.stride):
-        out.append(Problem(f"{loc}.stride", f"must be 1 or 2, got {st.stride!r}"))
-    if not _is_num(st.expansion) or st.expansion <= 0:
-        out.append(Problem(f"{loc}.expansion", f"must be a positive number, got {st.expansion!r}"))
-    elif st.block == "ds" and st.expansion != 1:
-        out.append(Problem(f"{loc}.expansion", f"a 'ds' block has no expansion; {st.expansion:g} "
-                           "is ignored", "warning"))
-    _pos_int(out, f"{loc}.channels", st.channels)
-    _in_range(out, f"{loc}.se", st.se, 0, 1)
-    _activation(out, f"{loc}.act", st.act)
+        out.append(Problem(f"{loc}.block", f"unknown block {st.block!r}{hint}; use "
+                           f"{', '.join(repr(b) for b in blocks.block_names())}"))
+        return
+    spec = blocks.get_block(st.block)
+    for f in spec.fields:
+        _field(out, f"{loc}.{f.name}", f, getattr(st, f.name), spec.name)
+    if spec.check is not None and not [p for p in out if p.location.startswith(loc + ".")]:
+        out += [Problem(f"{loc}.{name}", message) for name, message in spec.check(st)]
+
+
+def _field(out: list[Problem], loc: str, f: Any, v: Any, block: str) -> None:
+    """One stage field checked against its ``BlockField``: kind, range, choices."""
+    if f.kind == "act":
+        _activation(out, loc, v)
+    elif f.kind == "bool":
+        if not isinstance(v, bool):
+            out.append(Problem(loc, f"must be true or false, got {v!r}"))
+    elif f.kind == "choice":
+        _one_of(out, loc, v, tuple(f.choices or ()))
+    elif f.kind == "ints":
+        if not isinstance(v, tuple | list) or not v or any(not _is_int(x) or x < 1 for x in v):
+            out.append(Problem(loc, f"must be a list of positive whole numbers, got {v!r}"))
+    elif f.kind == "int":
+        if f.low is None and f.choices:
+            if _is_int(v):
+                _one_of(out, loc, v, tuple(f.choices))
+            else:
+                out.append(Problem(loc, f"must be a whole number, got {v!r}"))
+        elif f.low is not None and f.low >= 1:
+            if _pos_int(out, loc, v) and f.odd and v % 2 == 0:
+                out.append(Problem(loc, f"must be odd (the block pads 'same'), got {v}"))
+        elif not _is_int(v) or v < (f.low or 0):
+            out.append(Problem(loc, f"must be a whole number from {f.low or 0:g}, got {v!r}"))
+    elif f.choices is not None and len(f.choices) == 1:
+        if not _is_num(v) or v != f.choices[0]:
+            out.append(Problem(loc, f"a {block!r} block has no {f.title.lower()} "
+                               f"({f.choices[0]:g}); {v!r} is ignored", "warning"))
+    elif f.high_open:
+        _in_range(out, loc, v, f.low or 0, f.high)
+    elif not _is_num(v) or v <= (f.low or 0):
+        out.append(Problem(loc, f"must be a positive number, got {v!r}"))

@@ -51,8 +51,10 @@ def derive_design(design: Any, model: nn.Module) -> Any | None:
     stage_mods = list(features)[1:-1]
     if len(stage_mods) != len(built):
         return None
-    stem = _convs(features[0])[0].out_channels
-    head = _convs(features[-1])[0].out_channels
+    stem_convs, head_convs = _convs(features[0]), _convs(features[-1])
+    if not stem_convs or not head_convs:  # a stack without a stem or head conv (VGG, ResNet)
+        return None
+    stem, head = stem_convs[0].out_channels, head_convs[0].out_channels
     stages = []
     for spec, mod in zip(built, stage_mods, strict=True):
         widths = [_block_widths(b) for b in mod]

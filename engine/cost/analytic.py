@@ -21,7 +21,7 @@ from typing import Any
 from engine.arch.model import BlockStack, Cell, CellDesign, Design
 from engine.arch.scaling import scaled_head_channels, scaled_stages, scaled_stem_channels
 from engine.arch.validate import DesignError, Problem
-from engine.ops import blocks, registry
+from engine.ops import blocks, registry, stack_parts
 from engine.ops import costs as c
 from engine.ops.costs import Cost, Shape, ShapeError
 
@@ -311,16 +311,69 @@ def _resnet_block(x: Shape, c_out: int, where: str) -> Cost:
 
 # -- block stacks ---------------------------------------------------------------------------
 
+def _stem_cost(s: BlockStack, shape: Shape, stem_c: int) -> Cost:
+    """``features[0]``: the stem conv (if any), its BN, then the stem pool."""
+    k, stride = int(s.stem_kernel), int(s.stem_stride)
+    if s.stem == "conv":
+        out = c.conv2d(shape, stem_c, k, stride, (k - 1) // 2)
+        out = out.then(c.batch_norm(out.shape))
+    elif s.stem == "conv_bias":
+        out = c.conv2d(shape, stem_c, k, stride, bias=True)
+    elif s.stem == "none":
+        out = Cost(0, 0, shape)
+    else:
+        raise _fail("stem", f"unknown kind {s.stem!r}; known: {', '.join(stack_parts.STEMS)}")
+    return out.then(_pool(out.shape, s.stem_pool, "stem_pool"))
+
+
+def _pool(shape: Shape, name: str, where: str) -> Cost:
+    if name not in stack_parts.POOLS:
+        raise _fail(where, f"unknown pool {name!r}; known: {', '.join(stack_parts.POOLS)}")
+    return stack_parts.pool_cost(shape, name)
+
+
+def _head_rows(s: BlockStack, x: Shape, head_c: int, classes: int) -> list[dict[str, Any]]:
+    """The head, global pool and classifier rows."""
+    if s.head == "conv":
+        head = c.conv2d(x, head_c, 1)
+        head = head.then(c.batch_norm(head.shape))
+    elif s.head == "bn":
+        head = c.batch_norm(x)
+    elif s.head == "none":
+        head = Cost(0, 0, x)
+    else:
+        raise _fail("head", f"unknown kind {s.head!r}; known: {', '.join(stack_parts.HEADS)}")
+    x = head.shape
+    rows = [_row("head", head)]
+    if s.classifier == "conv":
+        rows.append(_row("global pool", Cost(0, 0, x)))
+        conv = c.conv2d(x, classes, 1, bias=True)
+        rows.append(_row("classifier", Cost(conv.params, conv.macs, (classes, 1, 1)), [classes]))
+        return rows
+    if s.classifier != "linear":
+        raise _fail("classifier", f"unknown kind {s.classifier!r}; known: "
+                    f"{', '.join(stack_parts.CLASSIFIERS)}")
+    size = int(s.pool_size)
+    rows.append(_row("global pool", Cost(0, 0, (x[0], size, size))))
+    features, params, macs = x[0] * size * size, 0, 0
+    for width in s.hidden:
+        layer = c.linear(features, int(width))
+        params, macs, features = params + layer.params, macs + layer.macs, int(width)
+    last = c.linear(features, classes)
+    rows.append(_row("classifier", Cost(params + last.params, macs + last.macs, last.shape),
+                     [classes]))
+    return rows
+
+
 def _stack(s: BlockStack, shape: Shape, classes: int) -> NetworkCost:
     stages = scaled_stages(s)
     if not stages:
         raise _fail("stages", "a block stack needs at least one stage")
     stem_c, head_c = scaled_stem_channels(s), scaled_head_channels(s)
     try:
-        stem = c.conv2d(shape, stem_c, 3, 2, 1)
+        stem = _stem_cost(s, shape, stem_c)
     except ShapeError as exc:
         raise _fail("stem", str(exc)) from None
-    stem = stem.then(c.batch_norm(stem.shape))
     rows = [_row("stem", stem)]
     x = stem.shape
     cache: dict[tuple[Any, ...], Cost] = {}
@@ -346,12 +399,15 @@ def _stack(s: BlockStack, shape: Shape, classes: int) -> NetworkCost:
                 except ShapeError as exc:
                     raise _fail(where, f"block {r + 1}: {exc}") from None
             params, macs, x = params + out.params, macs + out.macs, out.shape
+        try:
+            x = _pool(x, st.pool, f"{where}.pool").shape
+        except ShapeError as exc:
+            raise _fail(f"{where}.pool", str(exc)) from None
         rows.append(_row(blocks.stage_label(i, st), Cost(params, macs, x)))
-    head = c.conv2d(x, head_c, 1)
-    head = head.then(c.batch_norm(head.shape))
-    rows.append(_row("head", head))
-    rows.append(_row("global pool", Cost(0, 0, (head_c, 1, 1))))
-    rows.append(_row("classifier", c.linear(head_c, classes), [classes]))
+    try:
+        rows += _head_rows(s, x, head_c, classes)
+    except ShapeError as exc:
+        raise _fail("head", str(exc)) from None
     params, macs = _total(rows)
     return NetworkCost(params, macs, shape, classes, rows)
 

@@ -36,12 +36,14 @@ from typing import Any, Literal
 from engine.ops import costs as _c
 from engine.ops import registry
 from engine.ops.costs import Cost, Shape
+from engine.ops.stack_parts import POOLS
 
 __all__ = ["ACT_FIELD", "COMMON_FIELDS", "STACK_ACT", "STRUCTURAL_FIELDS", "BlockCost",
            "BlockField", "BlockSpec", "all_blocks", "block_exists", "block_names", "by_prefix",
-           "get_block", "register_block", "stage_label"]
+           "get_block", "register_block", "stage_label", "STAGE_FIELDS", "all_by_prefix",
+           "format_value"]
 
-FieldKind = Literal["int", "float", "act", "bool", "ints"]
+FieldKind = Literal["int", "float", "act", "bool", "ints", "choice"]
 BlockCost = Callable[..., Cost]
 """``cost(shape, out_channels, *, stride, **settings) -> Cost``."""
 
@@ -50,6 +52,9 @@ STACK_ACT = "stack"
 
 STRUCTURAL_FIELDS = ("repeats", "channels", "stride")
 """Fields the stack builder handles itself (not passed as block settings)."""
+STAGE_FIELDS = ("pool", "dropblock")
+"""Fields every block type has, applied by the stack builder after the stage's blocks
+(appended to each registration; not passed as block settings)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ class BlockField:
     step: float | None = None
     odd: bool = False
     description: str = ""
+    scales: bool = False
+    """A channel count the stack's width multiplier scales (as it does ``channels``)."""
+    always: bool = False
+    """Written to block strings even at its ``omitted`` value (timm writes ``e1``)."""
 
     @property
     def required(self) -> bool:
@@ -95,6 +104,8 @@ class BlockSpec:
     factory: str
     cost: BlockCost | None
     description: str = ""
+    check: Callable[[Any], list[tuple[str, str]]] | None = None
+    """Rules between fields: ``check(stage) -> [(field, message)]`` (the validator's)."""
 
     def field(self, name: str) -> BlockField:
         for f in self.fields:
@@ -112,7 +123,7 @@ class BlockSpec:
     def settings(self, stage: Any) -> dict[str, Any]:
         """The keyword settings the factory and the cost function take, read from ``stage``."""
         return {f.name: getattr(stage, f.name) for f in self.fields
-                if f.name not in STRUCTURAL_FIELDS}
+                if f.name not in STRUCTURAL_FIELDS and f.name not in STAGE_FIELDS}
 
     def resolve(self) -> Callable[..., Any]:
         """Import and return the factory (imports torch)."""
@@ -131,8 +142,16 @@ _BLOCKS: dict[str, BlockSpec] = {}
 
 def register_block(name: str, title: str, *, fields: tuple[BlockField, ...], factory: str,
                    cost: BlockCost | None, prefix: str | None = None,
-                   description: str = "") -> BlockSpec:
-    """Register a block type (and its palette op of kind ``"block"``)."""
+                   description: str = "",
+                   check: Callable[[Any], list[tuple[str, str]]] | None = None) -> BlockSpec:
+    """Register a block type (and its palette op of kind ``"block"``).
+
+    Several block types may share a block-string prefix (timm writes a MixConv block as
+    ``ir_..._k3.5.7``): a string is read as the first of them that takes all its options.
+    The stage fields (``pool``, ``dropblock``) are appended to ``fields``.
+    """
+    fields = tuple(fields) + tuple(f for f in _STAGE_FIELD_SPECS
+                                   if f.name not in {g.name for g in fields})
     if name in _BLOCKS or registry.exists(name):
         raise ValueError(f"block type {name!r} registered twice (or clashes with an op)")
     names = [f.name for f in fields]
@@ -140,7 +159,8 @@ def register_block(name: str, title: str, *, fields: tuple[BlockField, ...], fac
     if missing or len(set(names)) != len(names):
         raise ValueError(f"block type {name!r}: fields must include {STRUCTURAL_FIELDS} once "
                          f"each and not repeat (missing {missing})")
-    spec = BlockSpec(name, title, prefix or name, tuple(fields), factory, cost, description)
+    spec = BlockSpec(name, title, prefix or name, tuple(fields), factory, cost, description,
+                     check)
     _BLOCKS[name] = spec
     registry.register(name, title, "block", kind="block", factory=factory,
                       description=description)
@@ -167,18 +187,46 @@ def block_names() -> tuple[str, ...]:
 
 
 def by_prefix(prefix: str) -> BlockSpec | None:
-    """The block type whose block-string prefix is ``prefix``."""
+    """The first block type whose block-string prefix is ``prefix``."""
     return next((b for b in _BLOCKS.values() if b.prefix == prefix), None)
 
 
+def all_by_prefix(prefix: str) -> list[BlockSpec]:
+    """Every block type written with block-string prefix ``prefix``, in registration order."""
+    return [b for b in _BLOCKS.values() if b.prefix == prefix]
+
+
+def format_value(v: Any) -> str:
+    """A field value as a block string writes it: ``6``, ``0.25``, ``3.5.7``."""
+    if isinstance(v, tuple | list):
+        return ".".join(format_value(x) for x in v)
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def stage_label(index: int, stage: Any) -> str:
-    """The name of stage ``index`` (0-based, as built) in cost tables: ``stage 2 (ir k3 s2 e6
-    c24 x2)``."""
-    return (f"stage {index + 1} ({stage.block} k{stage.kernel} s{stage.stride} "
-            f"e{stage.expansion:g} c{stage.channels} x{stage.repeats})")
+    """The name of stage ``index`` (0-based, as built) in cost tables: ``stage 2 (ir k3 s2 c24
+    e6 x2)`` (the block type's option letters, then the repeats)."""
+    spec = _BLOCKS.get(stage.block)
+    if spec is None:
+        return f"stage {index + 1} ({stage.block} x{stage.repeats})"
+    parts = [f"{f.key}{format_value(getattr(stage, f.name))}" for f in spec.fields
+             if f.key and f.kind not in ("act", "bool") and f.name not in ("repeats", "se")
+             and f.name not in STAGE_FIELDS]
+    return f"stage {index + 1} ({' '.join([stage.block, *parts])} x{stage.repeats})"
 
 
-# -- fields shared by the MBConv family ---------------------------------------------------
+# -- fields every stage has, and those shared by the MBConv family --------------------------
+
+_STAGE_FIELD_SPECS = (
+    BlockField("pool", "Pool after", "choice", "none", key="pool", omitted="none",
+               choices=tuple(POOLS),
+               description="pooling after the stage's blocks"),
+    BlockField("dropblock", "DropBlock", "int", 0, key="db", omitted=0, low=0, high=64, step=1,
+               description="DropBlock block size on the stage's output while training "
+                           "(0: none; the keep probability is a training setting)"),
+)
 
 ACT_FIELD = BlockField("act", "Activation", "act", "silu", key="n", omitted=STACK_ACT,
                        choices=registry.ACTIVATIONS,
@@ -198,8 +246,11 @@ _SE = BlockField("se", "Squeeze-excite", "float", 0.25, key="se", omitted=0.0, l
                  description="squeeze width as a fraction of the block's input channels "
                              "(0: no squeeze-excite)")
 _EXPANSION = BlockField("expansion", "Expansion", "float", 6.0, key="e", omitted=1.0, low=0.0,
-                        high=12.0, step=1.0,
+                        high=12.0, step=1.0, always=True,
                         description="width of the expanded layer over the input channels")
+_DS_EXPANSION = BlockField("expansion", "Expansion", "float", 1.0, key="e", omitted=1.0,
+                           choices=(1.0,), always=True,
+                           description="always 1: a depthwise-separable block does not expand")
 
 
 def _mbconv_cost(shape: Shape, out_channels: int, *, stride: int, kernel: int,
@@ -215,7 +266,8 @@ def _ds_cost(shape: Shape, out_channels: int, *, stride: int, kernel: int, se: f
 
 _B = "engine.ops.torch_blocks:"
 register_block("ds", "Depthwise-separable block", prefix="ds",
-               fields=(*COMMON_FIELDS, _SE, ACT_FIELD), factory=_B + "ds_block", cost=_ds_cost,
+               fields=(*COMMON_FIELDS, _DS_EXPANSION, _SE, ACT_FIELD), factory=_B + "ds_block",
+               cost=_ds_cost,
                description="MBConv1: depthwise conv, optional squeeze-excite, "
                            "pointwise projection.")
 register_block("ir", "Inverted residual (MBConv)", prefix="ir",
@@ -223,3 +275,6 @@ register_block("ir", "Inverted residual (MBConv)", prefix="ir",
                cost=_mbconv_cost,
                description="MBConv: expand 1x1, depthwise kxk, optional squeeze-excite, "
                            "project 1x1.")
+
+# The classic and MobileNet/MixNet block types (their own module: blocks_classic.py).
+from engine.ops import blocks_classic as _classic  # noqa: E402, F401

@@ -101,12 +101,18 @@ class StochasticDepth(nn.Module):
 
 
 class MBConv(nn.Module):
-    """Mobile inverted bottleneck (MBConv); expansion 1 gives the depthwise-separable block."""
+    """Mobile inverted bottleneck (MBConv); expansion 1 gives the depthwise-separable block.
+
+    ``se_squeeze``, ``se_activation`` and ``se_gate`` override the squeeze-excite's width
+    (default: ``se`` of the input channels), inner activation and gate (MobileNetV3: ReLU,
+    hard sigmoid)."""
 
     def __init__(self, in_channels: int, out_channels: int, *, kernel: int = 3, stride: int = 1,
                  expansion: float = 6, se: float = 0.25, act: str = "silu",
                  drop_prob: float = 0.0,
-                 norm: Callable[..., nn.Module] = nn.BatchNorm2d) -> None:
+                 norm: Callable[..., nn.Module] = nn.BatchNorm2d, se_squeeze: int | None = None,
+                 se_activation: Callable[..., nn.Module] = partial(nn.SiLU, inplace=True),
+                 se_gate: Callable[..., nn.Module] = nn.Sigmoid) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -124,9 +130,9 @@ class MBConv(nn.Module):
                                            groups=expanded, norm_layer=norm,
                                            activation_layer=act_layer))
         if se > 0:
-            squeeze = max(1, int(in_channels * se))
-            layers.append(SqueezeExcitation(expanded, squeeze,
-                                            activation=partial(nn.SiLU, inplace=True)))
+            squeeze = max(1, int(in_channels * se)) if se_squeeze is None else se_squeeze
+            layers.append(SqueezeExcitation(expanded, squeeze, activation=se_activation,
+                                            scale_activation=se_gate))
         layers.append(Conv2dNormActivation(expanded, out_channels, kernel_size=1,
                                            norm_layer=norm, activation_layer=None))
         self.block = nn.Sequential(*layers)

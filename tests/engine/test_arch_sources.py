@@ -76,9 +76,9 @@ def test_stack_overrides():
 
 def test_unknown_source_lists_presets():
     with pytest.raises(DesignError) as info:
-        resolve_source("resnet-50")
+        resolve_source("resnet-101")
     msg = str(info.value)
-    assert msg.startswith("source: 'resnet-50' is not a preset, a design file, a Genotype(...)")
+    assert msg.startswith("source: 'resnet-101' is not a preset, a design file, a Genotype(...)")
     assert "darts-v2" in msg and "efficientnet-b7" in msg
 
 

@@ -107,26 +107,70 @@ def test_every_cell_op_has_an_exact_cost_function(op):
                 assert cost.macs == module_macs(module, shape), (op, shape, stride)
 
 
-BLOCK_SETTINGS = [
-    dict(kernel=3, expansion=6, se=0.25), dict(kernel=5, expansion=1, se=0.0),
-    dict(kernel=7, expansion=3.7, se=0.5), dict(kernel=1, expansion=1.01, se=0.02),
-]
+BLOCK_EXAMPLES = {
+    "ds": [dict(kernel=3, se=0.25), dict(kernel=5, se=0.0), dict(kernel=7, se=0.5),
+           dict(kernel=1, se=0.02)],
+    "ir": [dict(kernel=3, expansion=6, se=0.25), dict(kernel=5, expansion=1, se=0.0),
+           dict(kernel=7, expansion=3.7, se=0.5), dict(kernel=1, expansion=1.01, se=0.02)],
+    "mix": [dict(kernels=(3, 5, 7), expansion=6, se=0.25),
+            dict(kernels=(3,), exp_kernels=(1, 1), pw_kernels=(1, 1), expansion=3, se=0.0),
+            dict(kernels=(3, 5), expansion=1, se=0.5),
+            dict(kernels=(3, 5, 7, 9, 11), pw_kernels=(1, 1), expansion=2.5, se=0.0)],
+    "mb3": [dict(kernel=3, expansion=4, se=0.25), dict(kernel=5, expansion=1, se=0.25),
+            dict(kernel=3, expansion=2.3, se=0.0)],
+    "fire": [dict(squeeze=4), dict(squeeze=1)],
+    "basic": [dict()],
+    "bottleneck": [dict(expansion=4), dict(expansion=2)],
+    "conv": [dict(kernel=3, bn=True), dict(kernel=1, bn=False), dict(kernel=5, bn=True)],
+    "inception": [dict(branches=(2, 3, 4, 1, 2), kernel=3),
+                  dict(branches=(1, 1, 1, 1, 1), kernel=5)],
+    "dense": [dict(expansion=4), dict(expansion=1.5)],
+    "transition": [dict()],
+}
+
+
+def test_every_block_type_has_examples():
+    assert set(BLOCK_EXAMPLES) == set(blocks.block_names())
+
+
+def _refuses(fn):
+    try:
+        fn()
+    except (ValueError, RuntimeError):
+        return True
+    return False
 
 
 @pytest.mark.parametrize("block", blocks.block_names())
 def test_every_block_type_has_an_exact_cost_function(block):
+    """Cost, parameters, MACs and shape equal the built module's, and settings the module
+    refuses (a stride-1 block given stride 2, an odd fire width) the cost refuses too."""
     spec = blocks.get_block(block)
     assert spec.cost is not None, f"block type {block!r} has no cost function"
-    for settings_ in BLOCK_SETTINGS:
-        for shape, c_out, stride in [((16, 9, 9), 24, 2), ((8, 4, 6), 8, 1), ((5, 1, 1), 7, 2)]:
+    refused = 0
+    for settings_ in BLOCK_EXAMPLES[block]:
+        for shape, c_out, stride in [((16, 9, 9), 24, 2), ((8, 4, 6), 8, 1), ((5, 1, 1), 7, 2),
+                                     ((6, 5, 5), 10, 1)]:
             stage = Stage(block=block, channels=c_out, stride=stride, act="relu", **settings_)
             kwargs = spec.settings(stage)
-            module = spec.resolve()(shape[0], c_out, stride=stride, drop_prob=0.0,
-                                    norm=norm_layer(), **kwargs).eval()
+
+            def build(shape=shape, c_out=c_out, stride=stride, kwargs=kwargs):
+                module = spec.resolve()(shape[0], c_out, stride=stride, drop_prob=0.0,
+                                        norm=norm_layer(), **kwargs).eval()
+                return module, module(torch.zeros(1, *shape))
+
+            if _refuses(build):
+                refused += 1
+                with pytest.raises(ShapeError):
+                    spec.cost(shape, c_out, stride=stride, **kwargs)
+                continue
+            module, out = build()
             cost = spec.cost(shape, c_out, stride=stride, **kwargs)
-            assert cost.shape == tuple(module(torch.zeros(1, *shape)).shape[1:])
+            assert cost.shape == tuple(out.shape[1:])
             assert cost.params == n_params(module), (block, settings_, shape)
             assert cost.macs == module_macs(module, shape), (block, settings_, shape)
+            assert getattr(module, "out_channels", c_out) == cost.shape[0]
+    assert refused < 4 * len(BLOCK_EXAMPLES[block])
 
 
 def test_the_block_registry_describes_each_block_type():
@@ -137,8 +181,9 @@ def test_the_block_registry_describes_each_block_type():
         assert {"repeats", "channels", "stride"} <= set(names)
         assert set(spec.defaults()) == set(names)
         assert all(f.title and f.kind for f in spec.fields)
+        assert {"pool", "dropblock"} <= set(names)  # every stage can pool and drop blocks
     assert blocks.get_block("ir").field("expansion").key == "e"
-    assert "expansion" not in blocks.get_block("ds").field_names()
+    assert blocks.get_block("ds").field("expansion").choices == (1.0,)  # written e1, fixed
     assert blocks.by_prefix("ir") is blocks.get_block("ir")
     with pytest.raises(ValueError, match="registered twice"):
         blocks.register_block("ir", "again", fields=blocks.COMMON_FIELDS, factory="x:y",
@@ -256,23 +301,37 @@ def test_generated_cell_networks(design):
 
 @st.composite
 def stacks(draw):
+    from engine.ops.stack_parts import CLASSIFIERS, HEADS, POOLS, STEMS
+
     stages = []
     for _ in range(draw(st.integers(1, 4))):
         block = draw(st.sampled_from(blocks.block_names()))
+        spec = blocks.get_block(block)
+        strides = spec.field("stride").choices or (1, 2)
         stages.append(Stage(block=block, repeats=draw(st.integers(1, 3)),
-                            kernel=draw(st.sampled_from([1, 3, 5, 7])),
-                            stride=draw(st.sampled_from([1, 2])),
-                            expansion=draw(st.sampled_from([1, 2.5, 4, 6])),
+                            stride=draw(st.sampled_from(strides)),
                             channels=draw(st.integers(1, 40)),
-                            se=draw(st.sampled_from([0.0, 0.1, 0.25, 0.5])),
-                            act=draw(st.sampled_from(registry.ACTIVATIONS))))
+                            act=draw(st.sampled_from(registry.ACTIVATIONS)),
+                            pool=draw(st.sampled_from(list(POOLS))),
+                            dropblock=draw(st.sampled_from([0, 0, 3])),
+                            **draw(st.sampled_from(BLOCK_EXAMPLES[block]))))
+    classifier = draw(st.sampled_from(list(CLASSIFIERS)))
+    linear = classifier == "linear"
     return BlockStack("gen", stages=stages, stem_channels=draw(st.integers(1, 24)),
                       head_channels=draw(st.integers(1, 64)),
                       width_mult=draw(st.sampled_from([0.25, 0.5, 1.0, 1.1, 1.8, 2.0])),
                       depth_mult=draw(st.sampled_from([0.5, 1.0, 1.4, 3.1])),
                       resolution=draw(st.integers(1, 40)), in_channels=draw(st.integers(1, 4)),
                       classes=draw(st.integers(1, 12)),
-                      head_scales_with_width=draw(st.booleans()))
+                      head_scales_with_width=draw(st.booleans()),
+                      stem=draw(st.sampled_from(list(STEMS))),
+                      stem_kernel=draw(st.sampled_from([1, 3, 7])),
+                      stem_stride=draw(st.sampled_from([1, 2])),
+                      stem_pool=draw(st.sampled_from(list(POOLS))),
+                      head=draw(st.sampled_from(list(HEADS))),
+                      pool_size=draw(st.sampled_from([1, 2])) if linear else 1,
+                      hidden=draw(st.sampled_from([(), (5,), (7, 3)])) if linear else (),
+                      classifier=classifier)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
