@@ -34,8 +34,6 @@ _ACT_ALIASES = {**{v: k for k, v in TIMM_ACT.items()}, **{a: a for a in ACTIVATI
                 "swish": "silu", "hard_swish": "hswish"}
 _NUMBER = re.compile(r"^\d+(\.\d+)?(e-?\d+)?$")
 _INTS = re.compile(r"^\d+(\.\d+)*$")
-# timm's order of the options it writes; the other options follow in field order, then n
-_ORDER = ("r", "k", "a", "p", "s", "e", "c", "se")
 
 
 class _Fail(Exception):
@@ -172,8 +170,7 @@ def format_block_string(stage: Stage, *, default_act: str = "silu") -> str:
         prefixes = ", ".join(repr(b) for b in blocks.block_names())
         raise DesignError(f"block must be one of {prefixes}, got {stage.block!r}", "stage")
     spec = blocks.get_block(stage.block)
-    keyed = [f for f in spec.fields if f.key and f.kind != "act"]
-    keyed.sort(key=lambda f: _ORDER.index(f.key) if f.key in _ORDER else len(_ORDER))
+    keyed = [f for f in blocks.ordered_fields(spec) if f.kind != "act"]
     out = [spec.prefix]
     for f in keyed:
         v = getattr(stage, f.name)

@@ -41,7 +41,7 @@ from engine.ops.stack_parts import POOLS
 __all__ = ["ACT_FIELD", "COMMON_FIELDS", "STACK_ACT", "STRUCTURAL_FIELDS", "BlockCost",
            "BlockField", "BlockSpec", "all_blocks", "block_exists", "block_names", "by_prefix",
            "get_block", "register_block", "stage_label", "STAGE_FIELDS", "all_by_prefix",
-           "format_value"]
+           "format_value", "OPTION_ORDER", "ordered_fields"]
 
 FieldKind = Literal["int", "float", "act", "bool", "ints", "choice"]
 BlockCost = Callable[..., Cost]
@@ -211,10 +211,21 @@ def stage_label(index: int, stage: Any) -> str:
     spec = _BLOCKS.get(stage.block)
     if spec is None:
         return f"stage {index + 1} ({stage.block} x{stage.repeats})"
-    parts = [f"{f.key}{format_value(getattr(stage, f.name))}" for f in spec.fields
-             if f.key and f.kind not in ("act", "bool") and f.name not in ("repeats", "se")
-             and f.name not in STAGE_FIELDS]
+    shown = [f for f in ordered_fields(spec) if f.kind not in ("act", "bool")
+             and f.name not in ("repeats", "se") and f.name not in STAGE_FIELDS]
+    parts = [f"{f.key}{format_value(getattr(stage, f.name))}" for f in shown]
     return f"stage {index + 1} ({' '.join([stage.block, *parts])} x{stage.repeats})"
+
+
+OPTION_ORDER = ("r", "k", "a", "p", "s", "e", "c", "se")
+"""timm's order of block-string options; a block type's other options follow in field order."""
+
+
+def ordered_fields(spec: BlockSpec) -> list[BlockField]:
+    """The fields written in block strings (those with a key), in ``OPTION_ORDER``."""
+    keyed = [f for f in spec.fields if f.key]
+    return sorted(keyed, key=lambda f: (OPTION_ORDER.index(f.key) if f.key in OPTION_ORDER
+                                        else len(OPTION_ORDER)))
 
 
 # -- fields every stage has, and those shared by the MBConv family --------------------------
