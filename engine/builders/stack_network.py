@@ -107,12 +107,7 @@ class StackNetwork(nn.Module):
                 block_id += 1
             if s.dropblock:
                 stage_blocks.append(DropBlock2d(s.dropblock))
-            try:
-                pool = make_pool(s.pool)
-            except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
-            if pool is not None:
-                stage_blocks.append(pool)
+            stage_blocks += _pool(s.pool, where)
             layers.append(nn.Sequential(*stage_blocks))
             self.stage_labels.append(blocks.stage_label(i, s))
         head = _kind(stack.head, HEADS, "head")
@@ -188,13 +183,15 @@ def _stem(stack: BlockStack, in_channels: int, stem_c: int, norm: Callable[..., 
     elif kind == "conv_bias":
         layers = [nn.Conv2d(in_channels, stem_c, k, stride), act(inplace=True)]
         c_out = stem_c
+    return nn.Sequential(*layers, *_pool(stack.stem_pool, "stem")), c_out
+
+
+def _pool(name: str, where: str) -> list[nn.Module]:
     try:
-        pool = make_pool(stack.stem_pool)
+        pool = make_pool(name)
     except ValueError as exc:
-        raise ValueError(f"stem: {exc}") from None
-    if pool is not None:
-        layers.append(pool)
-    return nn.Sequential(*layers), c_out
+        raise ValueError(f"{where}: {exc}") from None
+    return [] if pool is None else [pool]
 
 
 def build_stack_network(stack: BlockStack, *, classes: int | None = None,

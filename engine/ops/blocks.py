@@ -38,7 +38,8 @@ from engine.ops import registry
 from engine.ops.costs import Cost, Shape
 from engine.ops.stack_parts import POOLS
 
-__all__ = ["ACT_FIELD", "COMMON_FIELDS", "STACK_ACT", "STRUCTURAL_FIELDS", "BlockCost",
+__all__ = ["ACT_FIELD", "COMMON_FIELDS", "EXPANSION_FIELD", "SE_FIELD", "STACK_ACT",
+           "STRUCTURAL_FIELDS", "BlockCost",
            "BlockField", "BlockSpec", "all_blocks", "block_exists", "block_names", "by_prefix",
            "get_block", "register_block", "stage_label", "STAGE_FIELDS", "all_by_prefix",
            "format_value", "OPTION_ORDER", "ordered_fields"]
@@ -252,13 +253,13 @@ COMMON_FIELDS: tuple[BlockField, ...] = (
     BlockField("channels", "Channels", "int", 16, key="c", low=1, high=4096, step=8,
                description="output channels (before width scaling)"),
 )
-_SE = BlockField("se", "Squeeze-excite", "float", 0.25, key="se", omitted=0.0, low=0.0,
-                 high=1.0, high_open=True, step=0.05,
-                 description="squeeze width as a fraction of the block's input channels "
-                             "(0: no squeeze-excite)")
-_EXPANSION = BlockField("expansion", "Expansion", "float", 6.0, key="e", omitted=1.0, low=0.0,
-                        high=12.0, step=1.0, always=True,
-                        description="width of the expanded layer over the input channels")
+SE_FIELD = BlockField("se", "Squeeze-excite", "float", 0.25, key="se", omitted=0.0, low=0.0,
+                     high=1.0, high_open=True, step=0.05,
+                     description="squeeze width as a fraction of the block's input channels "
+                                 "(0: no squeeze-excite)")
+EXPANSION_FIELD = BlockField("expansion", "Expansion", "float", 6.0, key="e", omitted=1.0,
+                             low=0.0, high=12.0, step=1.0, always=True,
+                             description="width of the expanded layer over the input channels")
 _DS_EXPANSION = BlockField("expansion", "Expansion", "float", 1.0, key="e", omitted=1.0,
                            choices=(1.0,), always=True,
                            description="always 1: a depthwise-separable block does not expand")
@@ -277,13 +278,13 @@ def _ds_cost(shape: Shape, out_channels: int, *, stride: int, kernel: int, se: f
 
 _B = "engine.ops.torch_blocks:"
 register_block("ds", "Depthwise-separable block", prefix="ds",
-               fields=(*COMMON_FIELDS, _DS_EXPANSION, _SE, ACT_FIELD), factory=_B + "ds_block",
-               cost=_ds_cost,
+               fields=(*COMMON_FIELDS, _DS_EXPANSION, SE_FIELD, ACT_FIELD),
+               factory=_B + "ds_block", cost=_ds_cost,
                description="MBConv1: depthwise conv, optional squeeze-excite, "
                            "pointwise projection.")
 register_block("ir", "Inverted residual (MBConv)", prefix="ir",
-               fields=(*COMMON_FIELDS, _EXPANSION, _SE, ACT_FIELD), factory=_B + "ir_block",
-               cost=_mbconv_cost,
+               fields=(*COMMON_FIELDS, EXPANSION_FIELD, SE_FIELD, ACT_FIELD),
+               factory=_B + "ir_block", cost=_mbconv_cost,
                description="MBConv: expand 1x1, depthwise kxk, optional squeeze-excite, "
                            "project 1x1.")
 

@@ -16,7 +16,14 @@ from typing import Any
 from engine.arch.scaling import make_divisible
 from engine.ops import costs as c
 from engine.ops import registry
-from engine.ops.blocks import COMMON_FIELDS, STACK_ACT, BlockField, register_block
+from engine.ops.blocks import (
+    COMMON_FIELDS,
+    EXPANSION_FIELD,
+    SE_FIELD,
+    STACK_ACT,
+    BlockField,
+    register_block,
+)
 from engine.ops.costs import Cost, Shape, ShapeError
 
 __all__ = ["inception_widths", "mb3_squeeze", "mixed_conv", "split_channels"]
@@ -111,13 +118,6 @@ def _mix_check(stage: Any) -> list[tuple[str, str]]:
     return out
 
 
-_SE = BlockField("se", "Squeeze-excite", "float", 0.25, key="se", omitted=0.0, low=0.0,
-                 high=1.0, high_open=True, step=0.05,
-                 description="squeeze width as a fraction of the block's input channels "
-                             "(0: no squeeze-excite)")
-_EXPANSION = BlockField("expansion", "Expansion", "float", 6.0, key="e", omitted=1.0, low=0.0,
-                        high=12.0, step=1.0, always=True,
-                        description="width of the expanded layer over the input channels")
 _MIX_ACT = BlockField("act", "Activation", "act", "silu", key="n", omitted=STACK_ACT,
                       choices=registry.ACTIVATIONS,
                       description="activation after the expansion and depthwise convs, and "
@@ -129,12 +129,12 @@ register_block(
             BlockField("kernels", "Kernels", "ints", (3, 5, 7), key="k",
                        description="depthwise kernel sizes, one per channel group "
                                    "(timm's k3.5.7)"),
-            _STRIDE, _CHANNELS, _EXPANSION,
+            _STRIDE, _CHANNELS, EXPANSION_FIELD,
             BlockField("exp_kernels", "Expansion groups", "ints", (1,), key="a", omitted=(1,),
                        description="kernel per group of the 1x1 expansion (a1.1: two groups)"),
             BlockField("pw_kernels", "Projection groups", "ints", (1,), key="p", omitted=(1,),
                        description="kernel per group of the 1x1 projection (p1.1: two groups)"),
-            _SE, _MIX_ACT),
+            SE_FIELD, _MIX_ACT),
     factory=_T + "mix_block", cost=_mix_cost, check=_mix_check,
     description="MixNet: an inverted residual whose depthwise conv mixes kernel sizes over "
                 "channel groups (MixConv), optionally grouped 1x1 convs.")
@@ -164,7 +164,7 @@ def _mb3_cost(shape: Shape, out_channels: int, *, stride: int, kernel: int, expa
 
 register_block(
     "mb3", "MobileNetV3 block", prefix="mb3",
-    fields=(*COMMON_FIELDS, _EXPANSION,
+    fields=(*COMMON_FIELDS, EXPANSION_FIELD,
             BlockField("se", "Squeeze-excite", "float", 0.25, key="se", omitted=0.0, low=0.0,
                        high=1.0, high_open=True, step=0.05,
                        description="squeeze width as a fraction of the expanded channels, "
